@@ -1,0 +1,111 @@
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "engine.hpp"
+#include "scene_io.hpp"
+#include "window.hpp"
+
+namespace attnviz::app {
+namespace {
+
+int write_output(const std::string& out, const std::string& data) {
+    if (out.empty() || out == "-") {
+        std::cout << data;
+        std::cout.flush();
+        return std::cout ? 0 : 1;
+    }
+    try {
+        write_file_atomic(out, data);
+    } catch (const SceneError& e) {
+        std::cerr << "attnviz: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+struct ExportArgs {
+    std::string scene, out, format = "json";
+    int head = 0;
+    std::string what = "pattern";
+};
+
+int run_export(const ExportArgs& a) {
+    Scene s;
+    try {
+        s = load_scene(a.scene);
+    } catch (const SceneError& e) {
+        std::cerr << "attnviz: " << a.scene << ": " << e.what() << "\n";
+        return 2;
+    }
+    const Forward f = forward(s);
+    if (a.format == "json") return write_output(a.out, export_json(s, f));
+    if (a.head < 0 || a.head >= s.n_heads) {
+        std::cerr << "attnviz: --head " << a.head << " is out of range 0.." << s.n_heads - 1 << "\n";
+        return 2;
+    }
+    const HeadResult& h = f.heads[static_cast<std::size_t>(a.head)];
+    const Mat* m = nullptr;
+    if (a.what == "pattern") m = &h.pattern;
+    else if (a.what == "scores") m = &h.scores;
+    else if (a.what == "Q") m = &h.Q;
+    else if (a.what == "K") m = &h.K;
+    else if (a.what == "V") m = &h.V;
+    else if (a.what == "delta") m = &h.delta;
+    else if (a.what == "output") m = &f.output;
+    else if (a.what == "embeddings") m = &f.E;
+    if (!m) {
+        std::cerr << "attnviz: --matrix must be pattern, scores, Q, K, V, delta, output or embeddings\n";
+        return 2;
+    }
+    if (a.format == "csv") {
+        const auto rows = token_texts(s.input.tokens);
+        const auto cols = token_texts(s.source ? s.source->tokens : s.input.tokens);
+        const bool square = a.what == "pattern" || a.what == "scores";
+        const bool by_token = square || a.what == "Q" || a.what == "delta" || a.what == "output" || a.what == "embeddings";
+        return write_output(a.out, matrix_csv(*m, by_token ? &rows : nullptr, square ? &cols : nullptr));
+    }
+    if (a.out.empty() || a.out == "-") {
+        std::cerr << "attnviz: --format npy needs --out FILE\n";
+        return 2;
+    }
+    return write_output(a.out, matrix_npy(*m));
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App cli{"attnviz — see and edit transformer attention.\n"
+                 "With no command: opens the window on a scene (the default lecture scene unless --scene)."};
+    cli.set_version_flag("--version", "attnviz 0.1.0");
+    cli.require_subcommand(0, 1);
+
+    WindowOptions win;
+    cli.add_option("--scene", win.scene_path, "Scene file (JSON) to open")->check(CLI::ExistingFile);
+    cli.add_option("--frames", win.frames, "Quit after this many frames (for tests and measurements)")->check(CLI::NonNegativeNumber);
+    cli.add_option("--screenshot", win.screenshot, "With --frames: save the last frame as PNG");
+    cli.add_option("--width", win.width, "Window width")->check(CLI::Range(320, 16384));
+    cli.add_option("--height", win.height, "Window height")->check(CLI::Range(240, 16384));
+
+    ExportArgs ex;
+    auto* exp = cli.add_subcommand("export", "Compute a scene and write every intermediate (JSON), or one matrix (CSV, NumPy)");
+    exp->add_option("--scene", ex.scene, "Scene file (JSON)")->required();
+    exp->add_option("--out", ex.out, "Output file (default: standard output)");
+    exp->add_option("--format", ex.format, "json (everything), csv or npy (one matrix)")
+        ->check(CLI::IsMember({"json", "csv", "npy"}));
+    exp->add_option("--head", ex.head, "Head for csv/npy (0-based)");
+    exp->add_option("--matrix", ex.what, "Matrix for csv/npy: pattern, scores, Q, K, V, delta, output, embeddings");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e) == 0 ? 0 : 2;
+    }
+    if (*exp) return run_export(ex);
+    return run_window(win);
+}
+
+}  // namespace attnviz::app

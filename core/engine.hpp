@@ -1,0 +1,69 @@
+// attnviz core — the attention engine.
+//
+// One forward pass of a multi-head attention layer, row-vector convention, float32, keeping every
+// intermediate so the front end only displays:
+//
+//   E  = embeddings + positional                         (n, d_model)
+//   X  = E, or the source's embeddings + positional      (m, d_model)
+//   per head h:
+//     Q_h = E·W_Q   K_h = X·W_K   V_h = X·W_V             (n|m, d_head)
+//     scores_h  = Q_h·K_hᵀ                                (n, m)   raw, before scale and mask
+//     logits    = scores_h · logit_factor                 (1/√d_head if scaled, / temperature)
+//     pattern_h = softmax over allowed keys of each row   (n, m)   masked cells exactly 0
+//     ΔE_h      = pattern_h·V_h·W_O[h·d_head … (h+1)·d_head−1]   (n, d_model)
+//   ΔE = Σ_h ΔE_h,  E' = E + ΔE
+//
+// The passes are numbered as in llm.c: (1) projections, (2) scores, (3) row max over allowed
+// keys, (4) exp(x − max) and sum, (5) normalise, (6) weighted sum of values, (7) output slice.
+#pragma once
+
+#include <vector>
+
+#include "scene.hpp"
+
+namespace attnviz {
+
+struct HeadResult {
+    Mat Q;        // (n, d_head)
+    Mat K;        // (m, d_head)
+    Mat V;        // (m, d_head)
+    Mat scores;   // (n, m)  q_i·k_j for every cell, masked or not
+    Mat pattern;  // (n, m)  softmax weights; masked cells 0; each row sums to 1 (or is all 0)
+    Mat mixed;    // (n, d_head) pattern·V, before the output projection
+    Mat delta;    // (n, d_model) ΔE_h
+    std::vector<float> row_max;  // (n) largest allowed logit of each row (online-softmax statistic)
+    std::vector<float> row_sum;  // (n) Σ exp(logit − row_max) over allowed keys
+};
+
+struct Forward {
+    Mat E;        // (n, d_model) embeddings + positional encoding
+    Mat X;        // (m, d_model) keys' and values' embeddings (== E for self-attention)
+    std::vector<HeadResult> heads;
+    Mat delta;    // (n, d_model) ΔE = Σ_h ΔE_h
+    Mat output;   // (n, d_model) E' = E + ΔE
+    std::vector<int> fully_masked_rows;  // queries that may see no key: all-zero pattern rows
+    float logit_factor = 1.0f;           // what scores were multiplied by before softmax
+};
+
+// The whole forward pass.
+Forward forward(const Scene& s);
+
+// Recomputes head h's results and the sums (after an edit of one head's weights or of W_O).
+void recompute_head(const Scene& s, Forward& f, int h);
+
+// The display stages of the score matrix, as the lecture walks through them.
+enum class Stage { Raw, Scaled, Masked, Pattern };
+const char* stage_name(Stage st);
+// The (n, m) matrix of one head at a stage. Masked cells of the Masked stage are −∞;
+// use `Mask::allows` to grey them.
+Mat stage_matrix(const Scene& s, const HeadResult& h, Stage st);
+
+// The average pattern over heads (n, m).
+Mat average_pattern(const Forward& f);
+
+// Softmax over the allowed entries of one row of logits; masked entries get 0.
+// Returns false (and writes zeros) when no entry is allowed. Exposed for tests and the math panel.
+bool masked_softmax_row(const float* logits, const std::uint8_t* allowed, int m, float* out, float* max_out,
+                        float* sum_out);
+
+}  // namespace attnviz

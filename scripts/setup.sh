@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# attnviz set-up: installs what is missing (Debian/Ubuntu), builds, then runs the app or the tests.
+#   bash scripts/setup.sh run [attnviz arguments…]   build and open the window (default scene)
+#   bash scripts/setup.sh test                      build and run every test
+#   bash scripts/setup.sh build                     build only
+# Environment: BUILD_DIR (default build), JOBS (default: number of cores), ATTNVIZ_SANITIZE=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+shift || true
+
+PACKAGES=(build-essential cmake pkg-config libimgui-dev libglfw3-dev libeigen3-dev doctest-dev libstb-dev
+  libepoxy-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libfreetype-dev xvfb xauth libgl1-mesa-dri
+  xdotool x11-utils imagemagick fonts-dejavu-core)
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "attnviz: installing ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  local dir="${BUILD_DIR:-build}"
+  local san="OFF"
+  [ "${ATTNVIZ_SANITIZE:-0}" = "1" ] && san="ON"
+  cmake -S . -B "$dir" -DATTNVIZ_SANITIZE="$san" > /dev/null
+  cmake --build "$dir" -j "${JOBS:-$(nproc)}"
+}
+
+install_missing
+build
+dir="${BUILD_DIR:-build}"
+case "$mode" in
+  run)
+    exec "$dir/attnviz" "$@"
+    ;;
+  build)
+    ;;
+  test)
+    # The window tests need an X display: start a virtual one when there is none.
+    if [ -z "${DISPLAY:-}" ]; then
+      exec xvfb-run -a -s "-screen 0 1600x900x24" ctest --test-dir "$dir" --output-on-failure -j 2 "$@"
+    fi
+    exec ctest --test-dir "$dir" --output-on-failure -j 2 "$@"
+    ;;
+  *)
+    echo "usage: bash scripts/setup.sh run|test|build" >&2
+    exit 2
+    ;;
+esac

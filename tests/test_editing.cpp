@@ -1,0 +1,109 @@
+// The editing API: each edit leaves the scene valid, or throws and changes nothing.
+#include <doctest/doctest.h>
+
+#include "engine.hpp"
+#include "helpers.hpp"
+
+using namespace attnviz;
+
+TEST_CASE("a token's drawn embedding depends on its text, not its position") {
+    const Scene s = make_scene({"the", "cat", "saw", "the", "dog"}, 16, 2, 8, 5);
+    CHECK_MAT(Mat(s.input.embeddings.row(0)), Mat(s.input.embeddings.row(3)), 0.0f);
+    CHECK((s.input.embeddings.row(0) - s.input.embeddings.row(1)).norm() > 0.1f);
+    const Scene t = make_scene({"dog"}, 16, 2, 8, 5);
+    CHECK_MAT(Mat(t.input.embeddings.row(0)), Mat(s.input.embeddings.row(4)), 0.0f);
+    const Scene u = make_scene({"dog"}, 16, 2, 8, 6);  // another seed, another vector
+    CHECK((u.input.embeddings.row(0) - t.input.embeddings.row(0)).norm() > 0.1f);
+    // Drawn weights are scaled ~1/√d_model: the mean square of W_Q entries is about 1/16.
+    const Scene big = make_scene({"x"}, 256, 1, 64, 1);
+    const double ms = big.heads[0].W[kQuery].squaredNorm() / (256.0 * 64.0);
+    CHECK(ms == doctest::Approx(1.0 / 256.0).epsilon(0.1));
+}
+
+TEST_CASE("adding a head draws its weights from the seed and keeps the others") {
+    Scene s = make_scene({"a", "b", "c"}, 8, 2, 4, 21);
+    set_weight(s, 0, kQuery, 1, 2, 9.0f);
+    const Mat head1_k = s.heads[1].W[kKey];
+    set_n_heads(s, 3);
+    CHECK(s.n_heads == 3);
+    CHECK(s.heads[0].W[kQuery](1, 2) == 9.0f);
+    CHECK_MAT(s.heads[1].W[kKey], head1_k, 0.0f);
+    CHECK_MAT(s.heads[2].W[kValue], drawn_projection(21, 2, kValue, 8, 4), 0.0f);
+    CHECK(s.W_O.rows() == 12);
+    CHECK_NOTHROW(forward(s));
+    set_n_heads(s, 1);
+    CHECK(s.heads.size() == 1);
+    CHECK(s.W_O.rows() == 4);
+    CHECK(s.heads[0].W[kQuery](1, 2) == 9.0f);
+}
+
+TEST_CASE("changing d_model or d_head keeps whatever weights still fit") {
+    Scene s = make_scene({"a", "b"}, 8, 2, 4, 3);
+    set_weight(s, 1, kValue, 5, 3, 7.0f);
+    set_output_weight(s, 6, 2, -2.0f);  // head 1, row 2 of its slice
+    set_embedding(s, 1, 4, 3.5f);
+    set_d_model(s, 12);
+    CHECK(s.d_model == 12);
+    CHECK(s.heads[1].W[kValue].rows() == 12);
+    CHECK(s.heads[1].W[kValue](5, 3) == 7.0f);
+    CHECK(s.W_O(6, 2) == -2.0f);
+    CHECK(s.input.embeddings(1, 4) == 3.5f);
+    CHECK(s.input.embeddings.cols() == 12);
+    set_d_head(s, 6);
+    CHECK(s.heads[1].W[kValue].cols() == 6);
+    CHECK(s.heads[1].W[kValue](5, 3) == 7.0f);
+    CHECK(s.W_O.rows() == 12);
+    CHECK(s.W_O(6 + 2, 2) == -2.0f);  // head 1's block now starts at row 6
+    set_d_model(s, 4);
+    CHECK(s.heads[1].W[kValue].rows() == 4);
+    CHECK_NOTHROW(validate(s));
+    CHECK_NOTHROW(forward(s));
+}
+
+TEST_CASE("a wrong edit throws with the field's name and leaves the scene as it was") {
+    Scene s = make_scene({"a", "b"}, 8, 2, 4, 3);
+    const Mat before = s.heads[0].W[kQuery];
+    CHECK_THROWS_WITH(set_weight(s, 0, kQuery, 0, 0, std::nanf("")), doctest::Contains("heads[0].W_Q[0][0]"));
+    CHECK_THROWS_WITH(set_weight(s, 5, kQuery, 0, 0, 1.0f), doctest::Contains("heads"));
+    CHECK_THROWS_WITH(set_weight_matrix(s, 0, kKey, Mat::Zero(3, 4)), doctest::Contains("expected 8 rows of 4 numbers"));
+    CHECK_THROWS_WITH(set_n_heads(s, 0), doctest::Contains("n_heads"));
+    CHECK_THROWS_WITH(set_d_model(s, 100000), doctest::Contains("d_model"));
+    CHECK_THROWS_WITH(set_mask(s, Mask::strided(0)), doctest::Contains("mask.stride"));
+    CHECK_THROWS_WITH(set_temperature(s, -1.0f), doctest::Contains("temperature"));
+    CHECK(s.n_heads == 2);
+    CHECK(s.d_model == 8);
+    CHECK_MAT(s.heads[0].W[kQuery], before, 0.0f);
+}
+
+TEST_CASE("new text keeps hand-designed embeddings of the words it reuses") {
+    Scene s = make_scene({"red", "dog"}, 4, 1, 4, 3);
+    s.input.embeddings = test::mat({{1, 0, 0, 0}, {0, 1, 0, 0}});
+    s.input.embeddings_given = true;
+    set_text(s, "dog red cat");
+    REQUIRE(s.n() == 3);
+    CHECK_MAT(Mat(s.input.embeddings.row(0)), test::mat({{0, 1, 0, 0}}), 0.0f);
+    CHECK_MAT(Mat(s.input.embeddings.row(1)), test::mat({{1, 0, 0, 0}}), 0.0f);
+    CHECK_MAT(Mat(s.input.embeddings.row(2)), Mat(token_embedding("cat", 3, 4)), 0.0f);
+    CHECK(s.input.from_text);
+}
+
+TEST_CASE("an explicit mask follows the token count") {
+    Scene s = make_scene({"a", "b"}, 4, 1, 4, 3);
+    set_mask(s, Mask::matrix(2, 2, {1, 1, 1, 1}));
+    set_tokens(s, {"a", "b", "c"});
+    CHECK(s.mask.rows == 3);
+    CHECK(s.mask.allows(0, 1));   // kept
+    CHECK_FALSE(s.mask.allows(0, 2));  // new cells are causal
+    CHECK(s.mask.allows(2, 2));
+    CHECK_NOTHROW(forward(s));
+}
+
+TEST_CASE("seed and re-randomize") {
+    Scene s = make_scene({"a", "b"}, 8, 2, 4, 3);
+    set_weight(s, 0, kQuery, 0, 0, 5.0f);
+    set_seed(s, 4);
+    CHECK(s.heads[0].W[kQuery](0, 0) == 5.0f);  // given weights stay
+    CHECK_MAT(s.heads[1].W[kQuery], drawn_projection(4, 1, kQuery, 8, 4), 0.0f);
+    rerandomize(s, 4);
+    CHECK_MAT(s.heads[0].W[kQuery], drawn_projection(4, 0, kQuery, 8, 4), 0.0f);
+}

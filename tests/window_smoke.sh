@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The real window under X (Xvfb in CI): opens the default scene, draws frames, saves a screenshot
+# that is not blank.
+set -u
+app="$1"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$app" --frames 5 --screenshot "$tmp/shot.png" || { echo "FAIL: app exited $?"; exit 1; }
+[ -s "$tmp/shot.png" ] || { echo "FAIL: no screenshot"; exit 1; }
+colors=$(convert "$tmp/shot.png" -format '%k' info:)
+echo "screenshot has $colors colours"
+[ "$colors" -gt 20 ] || { echo "FAIL: screenshot looks blank"; exit 1; }
+echo ok
