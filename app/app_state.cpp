@@ -16,6 +16,26 @@ void AppState::recompute() {
     clamp_selection();
 }
 
+bool AppState::undo() {
+    if (undo_stack.empty()) return false;
+    redo_stack.push_back(std::move(scene));
+    scene = std::move(undo_stack.back());
+    undo_stack.pop_back();
+    modified = true;
+    recompute();
+    return true;
+}
+
+bool AppState::redo() {
+    if (redo_stack.empty()) return false;
+    undo_stack.push_back(std::move(scene));
+    scene = std::move(redo_stack.back());
+    redo_stack.pop_back();
+    modified = true;
+    recompute();
+    return true;
+}
+
 void AppState::clamp_selection() {
     sel.head = std::clamp(sel.head, 0, scene.n_heads - 1);
     if (sel.query >= scene.n()) sel.query = scene.n() - 1;

@@ -45,6 +45,32 @@ struct AppState {
     bool show_tokens = true, show_model = true, show_heatmap = true, show_grid = true, show_compare = true,
          show_shift = true, show_qk = true, show_weights = true, show_inspector = true;
 
+    // -- undo/redo: whole-scene snapshots (simple; may be replaced by core's history) --
+    std::vector<Scene> undo_stack, redo_stack;
+
+    // Every edit of the scene goes through here: runs `f(scene)`; on SceneError the scene is
+    // restored and the message shown; on success the old scene goes on the undo stack, the scene
+    // is marked modified and everything is recomputed. Returns whether the edit was applied.
+    template <class F>
+    bool edit(F&& f) {
+        Scene before = scene;
+        try {
+            f(scene);
+        } catch (const SceneError& e) {
+            scene = std::move(before);
+            set_error(e.what());
+            return false;
+        }
+        undo_stack.push_back(std::move(before));
+        if (undo_stack.size() > 200) undo_stack.erase(undo_stack.begin());
+        redo_stack.clear();
+        modified = true;
+        recompute();
+        return true;
+    }
+    bool undo();
+    bool redo();
+
     // Recompute everything derived from the scene (call after every edit).
     void recompute();
     // Clamp the selection to the scene's sizes.
