@@ -22,19 +22,21 @@ inline int resolve_threads(int requested) {
 // Calls fn(i) for i in [0, count) on up to `threads` threads (the caller's thread is one of them).
 // Items are handed out one at a time, so uneven items balance themselves. An exception thrown by
 // fn stops the loop and is rethrown on the caller's thread.
+// parallel_for_workers passes the worker number too (fn(i, worker), worker < threads), for
+// per-worker scratch buffers.
 template <class F>
-void parallel_for(int count, int threads, F&& fn) {
-    threads = std::min(threads, count);
+void parallel_for_workers(int count, int threads, F&& fn) {
+    threads = std::max(1, std::min(threads, count));
     if (threads <= 1) {
-        for (int i = 0; i < count; ++i) fn(i);
+        for (int i = 0; i < count; ++i) fn(i, 0);
         return;
     }
     std::atomic<int> next{0};
     std::exception_ptr error;
     std::mutex error_mutex;
-    auto worker = [&] {
+    auto worker = [&](int w) {
         try {
-            for (int i = next.fetch_add(1); i < count; i = next.fetch_add(1)) fn(i);
+            for (int i = next.fetch_add(1); i < count; i = next.fetch_add(1)) fn(i, w);
         } catch (...) {  // first error wins; the others stop taking items
             next.store(count);
             std::lock_guard lock(error_mutex);
@@ -43,10 +45,15 @@ void parallel_for(int count, int threads, F&& fn) {
     };
     std::vector<std::thread> pool;
     pool.reserve(static_cast<std::size_t>(threads - 1));
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
+    for (int t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+    worker(0);
     for (auto& th : pool) th.join();
     if (error) std::rethrow_exception(error);
+}
+
+template <class F>
+void parallel_for(int count, int threads, F&& fn) {
+    parallel_for_workers(count, threads, [&](int i, int) { fn(i); });
 }
 
 }  // namespace attnviz
