@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include "tokenizer.hpp"
@@ -54,6 +55,30 @@ double text_width(const std::string& s, double px) {
     for (unsigned char ch : s)
         if ((ch & 0xC0) != 0x80) ++cps;
     return static_cast<double>(cps) * px * 0.6;
+}
+
+// A cell's number in at most ~4 characters: 2 decimals, no leading zero (".33", "-1.5", "12").
+std::string cell_number(double x) {
+    char buf[32];
+    const double a = std::fabs(x);
+    if (a >= 99.5) std::snprintf(buf, sizeof buf, "%.3g", x);
+    else if (a >= 9.95) std::snprintf(buf, sizeof buf, "%.0f", x);
+    else if (a >= 0.995) std::snprintf(buf, sizeof buf, "%.1f", x);
+    else std::snprintf(buf, sizeof buf, "%.2f", x);
+    // Trim trailing zeros of a plain decimal ("1.0" → "1", "0.50" → "0.5").
+    std::size_t len = std::strlen(buf);
+    if (std::strchr(buf, '.') && !std::strchr(buf, 'e')) {
+        while (len > 0 && buf[len - 1] == '0') buf[--len] = 0;
+        if (len > 0 && buf[len - 1] == '.') buf[--len] = 0;
+    }
+    // Drop the leading zero ("0.33" → ".33", "-0.33" → "-.33").
+    const bool neg = buf[0] == '-';
+    const char* digits = buf + (neg ? 1 : 0);
+    char out[34];
+    if (digits[0] == '0' && digits[1] == '.') std::snprintf(out, sizeof out, "%s%s", neg ? "-" : "", digits + 1);
+    else std::snprintf(out, sizeof out, "%s", buf);
+    if (std::strcmp(out, "-0") == 0 || out[0] == 0 || std::strcmp(out, "-") == 0) return "0";
+    return out;
 }
 
 const char* kFont = "font-family=\"DejaVu Sans, Arial, sans-serif\"";
@@ -159,7 +184,7 @@ std::string heatmap_svg(const HeatmapFigure& fig) {
     const double top = title_h + 22.0 + col_label_w * 0.87 + 8.0;  // axis name, labels at −60°
     const double grid_w = cell * static_cast<double>(cols), grid_h = cell * static_cast<double>(rows);
     const double bar_x = left + grid_w + 20.0, bar_w = 18.0;
-    const double width = bar_x + bar_w + 70.0;
+    const double width = std::max(bar_x + bar_w + 70.0, text_width(fig.title, 18.0) + 30.0);
     const double height = top + grid_h + 20.0;
 
     std::ostringstream o;
@@ -212,9 +237,11 @@ std::string heatmap_svg(const HeatmapFigure& fig) {
             o << hex(c) << "\"><title>" << label_number(v) << "</title></rect>\n";
             if (values_fit) {
                 const double lum = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-                o << "<text x=\"" << num(x + cell / 2) << "\" y=\"" << num(y + cell / 2 + font * 0.35)
-                  << "\" text-anchor=\"middle\" font-size=\"" << num(font) << "\" fill=\"" << (lum > 128 ? "#000000" : "#ffffff")
-                  << "\" " << kFont << ">" << label_number(v) << "</text>\n";
+                const std::string text = cell_number(v);
+                const double fs = std::min(font, 1.6 * cell / static_cast<double>(std::max<std::size_t>(text.size(), 1)));
+                o << "<text x=\"" << num(x + cell / 2) << "\" y=\"" << num(y + cell / 2 + fs * 0.35)
+                  << "\" text-anchor=\"middle\" font-size=\"" << num(fs) << "\" fill=\"" << (lum > 128 ? "#000000" : "#ffffff")
+                  << "\" " << kFont << ">" << text << "</text>\n";
             }
         }
     o << "</g>\n";
@@ -291,15 +318,20 @@ std::string shift_svg(const ShiftFigure& fig) {
       << "<text transform=\"translate(18 " << num(top + ph / 2) << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"14\">"
       << xml_escape(fig.y_label) << "</text>\n</g>\n";
     o << "<g " << kFont << " font-size=\"14\">\n";
+    std::vector<std::pair<double, double>> placed;  // end points labelled so far
     for (const auto& p : fig.points) {
         const double ax = X(p.x0), ay = Y(p.y0), bx = X(p.x1), by = Y(p.y1);
+        // Points that end (almost) on the same spot get their labels stacked, not overprinted.
+        int same = 0;
+        for (const auto& [px, py] : placed) same += std::hypot(px - bx, py - by) < 6.0;
+        placed.emplace_back(bx, by);
         o << "<g class=\"shift\">";
         o << "<circle cx=\"" << num(ax) << "\" cy=\"" << num(ay) << "\" r=\"4\" fill=\"#ffffff\" stroke=\"#1f77b4\" stroke-width=\"2\"/>";
-        if (std::hypot(bx - ax, by - ay) > 1.0)
+        if (std::hypot(bx - ax, by - ay) > 6.0)  // a visible move: an arrow
             o << "<line class=\"arrow\" x1=\"" << num(ax) << "\" y1=\"" << num(ay) << "\" x2=\"" << num(bx) << "\" y2=\"" << num(by)
               << "\" stroke=\"#d62728\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>";
         o << "<circle cx=\"" << num(bx) << "\" cy=\"" << num(by) << "\" r=\"4\" fill=\"#1f77b4\"/>";
-        o << "<text x=\"" << num(bx + 7) << "\" y=\"" << num(by - 7) << "\">" << xml_escape(p.label) << "</text>";
+        o << "<text x=\"" << num(bx + 7) << "\" y=\"" << num(by - 7 + 16.0 * same) << "\">" << xml_escape(p.label) << "</text>";
         o << "</g>\n";
     }
     o << "</g>\n</svg>\n";

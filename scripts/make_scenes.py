@@ -142,19 +142,25 @@ def scene(title, description, tokens, d_model, n_heads, d_head, **rest):
 # 02 — context changes meaning
 # ---------------------------------------------------------------------------------------------
 def context_changes_meaning():
-    # d_model = 6: 0 noun, 1 modifier, 2 Paris, 3 water, 4 tower, 5 function word.
+    # d_model = 7: 0 noun, 1 modifier, 2 Paris, 3 water, 4 tower, 5 function word, 6 constant 1.
     # The three 'tower' tokens have exactly the same embedding (no positional encoding).
-    words = ["Eiffel", "tower", "and", "water", "tower", "and", "a", "tower"]
-    meaning = {"Eiffel": {1: 1, 2: 1}, "water": {1: 1, 3: 1}, "tower": {0: 1, 4: 1},
+    words = ["<s>", "Eiffel", "tower", "and", "water", "tower", "and", "a", "tower"]
+    meaning = {"<s>": {5: 1}, "Eiffel": {1: 1, 2: 1}, "water": {1: 1, 3: 1}, "tower": {0: 1, 4: 1},
                "and": {5: 1}, "a": {5: 1}}
-    d = 6
+    d = 7
     E = one_hot_rows(words, meaning, d)
-    # One head, d_head = 2. q = 3·noun, k = 3·modifier: a noun's query matches the key of a
-    # modifier with score 9 (4 after /sqrt 2, ~6.4 as logits) and everything else with 0.
-    # A window of 2 (each word sees itself and the word before it) keeps the example local.
+    for e in E:
+        e[6] = 1.0
+    # One head, d_head = 2. Column 0: q = 3·noun, k = 3·modifier: a noun's query meets a
+    # modifier's key with score 9 (logit 9/sqrt 2 = 6.4) and every other key with 0.
+    # Column 1: q = 3·(1 − noun), k = 3·function word: the other words look at a function word
+    # (whose value is empty), so only the nouns move. A window of 2 (each word sees itself and
+    # the word before it) keeps the example local.
     h = {m: zeros(d, 2) for m in ("W_Q", "W_K", "W_V")}
     h["W_Q"][0][0] = 3.0
     h["W_K"][1][0] = 3.0
+    h["W_Q"][6][1], h["W_Q"][0][1] = 3.0, -3.0
+    h["W_K"][5][1] = 3.0
     # Values: what a modifier says (Paris, water); W_O writes it back into those dimensions.
     h["W_V"][2][0] = 1.0
     h["W_V"][3][1] = 1.0
@@ -167,11 +173,11 @@ def context_changes_meaning():
         "according to its neighbour: after 'Eiffel' it moves along the Paris dimension, after "
         "'water' along the water dimension, and after 'a' it stays where it was. Same token, three "
         "different places in E'. (Each word sees itself and the word before it: a window of 2.) "
-        "Dimensions: 0 noun, 1 modifier, 2 Paris, 3 water, 4 tower, 5 function word.",
+        "Dimensions: 0 noun, 1 modifier, 2 Paris, 3 water, 4 tower, 5 function word, 6 constant.",
         words, d, 1, 2, mask={"type": "sliding_window", "width": 2}, scale=True, positional="none",
         seed=2, embeddings=E, heads=[h], W_O=W_O,
-        view={"head": 0, "stage": "pattern", "query": 1, "shift_dims": [2, 3],
-              "highlight_tokens": [1, 4, 7]}))
+        view={"head": 0, "stage": "pattern", "query": 2, "shift_dims": [2, 3],
+              "highlight_tokens": [2, 5, 8]}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,15 +455,19 @@ def sparse_patterns():
 # 09 — the value map as a low-rank product
 # ---------------------------------------------------------------------------------------------
 def value_low_rank():
-    # d_model = 8: 0 noun, 1 adjective, 2 determiner, 3 red, 4 big, 5 dog, 6 cartoon, 7 spare.
+    # d_model = 8: 0 noun, 1 adjective, 2 determiner, 3 red, 4 big, 5 dog, 6 cartoon, 7 constant.
     words = ["a", "big", "red", "dog"]
-    meaning = {"a": {2: 1}, "big": {1: 1, 4: 1}, "red": {1: 1, 3: 1}, "dog": {0: 1, 5: 1}}
+    meaning = {"a": {2: 1, 7: 1}, "big": {1: 1, 4: 1, 7: 1}, "red": {1: 1, 3: 1, 7: 1},
+               "dog": {0: 1, 5: 1, 7: 1}}
     d = 8
     E = one_hot_rows(words, meaning, d)
-    # The dog (noun) looks at the adjectives: q = 3·noun, k = 3·adjective.
+    # The dog (noun) looks at the adjectives: q = 3·noun, k = 3·adjective (column 0). The other
+    # words look at the determiner, whose value is empty: q = 3·(1 − noun), k = 3·determiner.
     h = {m: zeros(d, 2) for m in ("W_Q", "W_K", "W_V")}
     h["W_Q"][0][0] = 3.0
     h["W_K"][1][0] = 3.0
+    h["W_Q"][7][1], h["W_Q"][0][1] = 3.0, -3.0
+    h["W_K"][2][1] = 3.0
     # Value-down W_V (8 x 2): reads 'red' and 'big'.
     h["W_V"][3][0] = 1.0
     h["W_V"][4][1] = 1.0
@@ -474,7 +484,7 @@ def value_low_rank():
         "Here an 8 x 8 map of rank 2 sends 'big red' towards a big red cartoon dog. In GPT-3, "
         "d_model = 12288 and d_k = 128: a full 12288 x 12288 map would have 150,994,944 "
         "parameters; value-down plus value-up have 2 x 1,572,864. Dimensions: 0 noun, "
-        "1 adjective, 2 determiner, 3 red, 4 big, 5 dog, 6 cartoon.",
+        "1 adjective, 2 determiner, 3 red, 4 big, 5 dog, 6 cartoon, 7 constant.",
         words, d, 1, 2, mask="causal", scale=True, positional="none", seed=9, embeddings=E, heads=[h],
         W_O=W_O,
         view={"head": 0, "stage": "pattern", "query": 3, "shift_dims": [3, 6],

@@ -82,12 +82,13 @@ TEST_CASE("scene 1: nouns attend to their adjectives and 'creature' moves toward
 TEST_CASE("scene 2: the same token ends in different places depending on its neighbour") {
     const Scene s = scene("02_context_changes_meaning.json");
     const Forward f = forward(s);
-    const int t1 = 1, t2 = 4, t3 = 7;  // the three 'tower' tokens
+    const int t1 = 2, t2 = 5, t3 = 8;  // the three 'tower' tokens
     for (int t : {t1, t2, t3}) REQUIRE(s.input.tokens[static_cast<std::size_t>(t)].text == "tower");
     CHECK_MAT(Mat(f.E.row(t1)), Mat(f.E.row(t2)), 0.0f);  // identical embeddings
     CHECK_MAT(Mat(f.E.row(t1)), Mat(f.E.row(t3)), 0.0f);
-    // By hand: a noun's query meets a modifier's key with score 3·3 = 9, logit 9/√2; the other
-    // key in the window (itself) scores 0. Weight on the modifier: logistic(9/√2) = 0.99828.
+    // By hand: a noun's query [3, 0] meets a modifier's key [3, 0] with score 9, logit 9/√2; the
+    // other key in the window (itself, [0, 0]) scores 0. Weight on the modifier:
+    // logistic(9/√2) = 0.99828.
     const double w = logistic(9.0 / std::sqrt(2.0));
     CHECK(f.output(t1, 2) == doctest::Approx(w).epsilon(1e-4));  // after 'Eiffel': Paris
     CHECK(f.output(t1, 3) == doctest::Approx(0.0));
@@ -95,6 +96,9 @@ TEST_CASE("scene 2: the same token ends in different places depending on its nei
     CHECK(f.output(t2, 2) == doctest::Approx(0.0));
     CHECK_MAT(Mat(f.output.row(t3)), Mat(f.E.row(t3)), 1e-6f);  // after 'a': stays put
     CHECK((f.output.row(t1) - f.output.row(t2)).norm() > 1.3f);
+    // Only the nouns move: the other words' queries [0, 3] find the function word before them
+    // (key [0, 3], score 9), whose value is empty; 'Eiffel' moves by (1 − 0.99828)·1 at most.
+    for (int i : {0, 1, 3, 4, 6, 7}) CHECK((f.output.row(i) - f.E.row(i)).norm() < 2e-3f);
     CHECK((f.output.row(t1) - f.output.row(t3)).norm() > 0.9f);
 }
 
