@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "engine.hpp"
+#include "figures.hpp"
 #include "scene_io.hpp"
 #include "window.hpp"
 
@@ -99,12 +100,16 @@ int run_cli(int argc, char** argv) {
     exp->add_option("--head", ex.head, "Head for csv/npy (0-based)");
     exp->add_option("--matrix", ex.what, "Matrix for csv/npy: pattern, scores, Q, K, V, delta, output, embeddings");
 
+    FiguresArgs figures_args;                                              // [lecture] attnviz figures
+    CLI::App* figures_cmd = add_figures_command(cli, figures_args);        // [lecture]
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e) == 0 ? 0 : 2;
     }
     if (*exp) return run_export(ex);
+    if (*figures_cmd) return run_figures(figures_args);                   // [lecture]
     return run_window(win);
 }
 
