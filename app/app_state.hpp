@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "plots_view.hpp"
 #include "scene.hpp"
 
 namespace attnviz::app {
@@ -47,6 +48,8 @@ struct AppState {
 
     // -- undo/redo: whole-scene snapshots (simple; may be replaced by core's history) --
     std::vector<Scene> undo_stack, redo_stack;
+    // -- the plot and editor panels' options and caches (app/plots_view.hpp) --
+    PlotsView plots;
 
     // Every edit of the scene goes through here: runs `f(scene)`; on SceneError the scene is
     // restored and the message shown; on success the old scene goes on the undo stack, the scene

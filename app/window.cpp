@@ -14,7 +14,9 @@
 #include <iostream>
 #include <vector>
 
+#include "app_state.hpp"     // [plots hook]
 #include "engine.hpp"
+#include "panels_plots.hpp"  // [plots hook]
 #include "scene_io.hpp"
 #include "window.hpp"
 
@@ -65,6 +67,9 @@ int run_window(const WindowOptions& opt) {
         return 2;
     }
     Forward fwd = forward(scene);
+    AppState plots_app;  // [plots hook] the plot/editor panels' state until the final window owns one
+    plots_app.scene = scene;
+    plots_app.recompute();
 
     glfwSetErrorCallback(glfw_error);
     if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) {
@@ -126,6 +131,19 @@ int run_window(const WindowOptions& opt) {
         for (int i = 0; i < scene.n(); ++i)
             dl->AddText(ImVec2(origin.x, origin.y + i * cell + 6), IM_COL32_WHITE, scene.input.tokens[static_cast<std::size_t>(i)].text.c_str());
         ImGui::End();
+
+        {  // [plots hook] the plot/editor panels (branch plots); the lead moves these into the final window
+            const float W = io.DisplaySize.x, H = io.DisplaySize.y, x0 = W * 0.3f, w = (W - x0) * 0.5f, h = H * 0.6f;
+            const struct { const char* title; void (*draw)(AppState&); float x, y, h; } panels[] = {
+                {"Embedding shift", DrawShiftPanel, x0, 0, h}, {"Query-key plot", DrawQKPanel, x0 + w, 0, h},
+                {"Weights", DrawWeightsPanel, x0, h, H - h}, {"Q/K/V inspector", DrawInspectorPanel, x0 + w, h, H - h}};
+            for (const auto& p : panels) {
+                ImGui::SetNextWindowPos(ImVec2(p.x, p.y), ImGuiCond_FirstUseEver);
+                ImGui::SetNextWindowSize(ImVec2(w, p.h), ImGuiCond_FirstUseEver);
+                if (ImGui::Begin(p.title)) p.draw(plots_app);
+                ImGui::End();
+            }
+        }
 
         ImGui::Render();
         int w = 0, hgt = 0;
