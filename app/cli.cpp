@@ -93,6 +93,9 @@ int run_cli(int argc, char** argv) {
     cli.add_flag("--frame-stats", win.frame_stats, "With --frames: print the median and 95th-percentile frame time");
     cli.add_option("--dump-state", win.dump_state, "Write the app state (JSON) to this file whenever it changes (for scripts and tests)");
 
+    cli.add_option("--ui-scale", win.ui_scale, "Scale fonts and sizes (e.g. 2 for a projector); default: the monitor's DPI scale")
+        ->check(CLI::Range(0.5, 4.0));
+
     RenderOptions rnd;
     std::string render_size = "1600x900";
     auto* ren = cli.add_subcommand("render", "Draw what the window draws, off-screen, into a PNG (needs an X display; Xvfb works)");
@@ -103,6 +106,7 @@ int run_cli(int argc, char** argv) {
     ren->add_option("--stage", rnd.stage, "Heatmap stage: raw, scaled, masked or pattern")
         ->check(CLI::IsMember({"raw", "scaled", "masked", "pattern"}));
     ren->add_option("--size", render_size, "Image size WxH (default 1600x900)");
+    ren->add_option("--ui-scale", rnd.ui_scale, "Scale fonts and sizes (default 1)")->check(CLI::Range(0.5, 4.0));
 
     ExportArgs ex;
     auto* exp = cli.add_subcommand("export", "Compute a scene and write every intermediate (JSON), or one matrix (CSV, NumPy)");

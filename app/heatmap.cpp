@@ -73,14 +73,15 @@ int label_step(float cell_px, float label_px) {
 }
 
 HeatmapLayout layout_heatmap(ImVec2 origin, ImVec2 size, float visible_rows, float visible_cols, float max_row_label_w,
-                             float max_col_label_w, float font_h, bool colorbar, bool square_cells) {
+                             float max_col_label_w, float font_h, bool colorbar, bool square_cells, float bar_label_w) {
     HeatmapLayout L;
     const float pad = 4.0f;
     const bool labels = font_h > 0.0f;
     visible_rows = std::max(visible_rows, 1e-3f);
     visible_cols = std::max(visible_cols, 1e-3f);
     L.row_label_w = labels ? std::min(max_row_label_w + 2 * pad, 0.3f * size.x) : 0.0f;
-    const float bar_w = colorbar ? 16.0f + 2 * pad + std::max(font_h, 8.0f) * 3.6f : 0.0f;
+    if (bar_label_w <= 0.0f) bar_label_w = std::max(font_h, 8.0f) * 3.6f;
+    const float bar_w = colorbar ? 16.0f + 2 * pad + 6.0f + bar_label_w : 0.0f;
     const float avail_w = std::max(size.x - L.row_label_w - bar_w, 1.0f);
     auto fit = [&](float label_h) {
         L.col_label_h = label_h;
@@ -353,8 +354,19 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     }
     if (view.x1 > static_cast<float>(cols) || view.y1 > static_cast<float>(rows) || view.width() <= 0 || view.height() <= 0)
         view = full_view(rows, cols);
-    HeatmapLayout L = layout_heatmap(origin, size, view.height(), view.width(), max_row_w, max_col_w, font_h, opt.show_colorbar,
-                                     opt.square_cells);
+    float lo = 0, hi = 0;
+    range(lo, hi);
+    char buf[32];
+    float tick_w = 0.0f;
+    for (const float v : {lo, hi, (lo + hi) * 0.5f, lo + (hi - lo) / 3.0f}) {
+        std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v));
+        tick_w = std::max(tick_w, ImGui::CalcTextSize(buf).x);
+    }
+    if (has_masked) tick_w = std::max(tick_w, ImGui::CalcTextSize("masked").x);
+    // a colour bar that would leave the cells less than ~2/3 of the width is left out
+    const bool colorbar = opt.show_colorbar && size.x >= 3.0f * (tick_w + 34.0f);
+    HeatmapLayout L = layout_heatmap(origin, size, view.height(), view.width(), max_row_w, max_col_w, font_h, colorbar,
+                                     opt.square_cells, tick_w + 4.0f);
     last_layout = L;
     res.plot_min = L.plot_min;
     res.plot_max = L.plot_max;
@@ -387,8 +399,6 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     }
 
     // -- the cells --
-    float lo = 0, hi = 0;
-    range(lo, hi);
     const Lut lut = make_lut(opt.colormap);
     if (gl::available()) {
         render_cells(*this, ImVec2(plot_size.x * io.DisplayFramebufferScale.x, plot_size.y * io.DisplayFramebufferScale.y), lo, hi);
@@ -404,7 +414,6 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
         return ImVec2(L.plot_min.x + (static_cast<float>(c) - view.x0) * L.cell_w, L.plot_min.y + (static_cast<float>(r) - view.y0) * L.cell_h);
     };
     // numbers in the cells, black or white by the cell's brightness
-    char buf[32];
     std::snprintf(buf, sizeof buf, opt.value_format, data_lo < 0.0f ? -0.888 : 0.888);
     const ImVec2 num_size = ImGui::CalcTextSize(buf);
     if (opt.show_values && L.cell_w >= num_size.x + 4 && L.cell_h >= num_size.y + 2 && (r1 - r0) * (c1 - c0) <= 4096) {
@@ -477,7 +486,7 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     }
 
     // -- colour bar --
-    if (opt.show_colorbar && L.bar_max.y > L.bar_min.y) {
+    if (colorbar && L.bar_max.y > L.bar_min.y) {
         const int bands = 64;
         const float bh = (L.bar_max.y - L.bar_min.y) / bands;
         for (int b = 0; b < bands; ++b) {

@@ -58,7 +58,8 @@ struct HeatmapLayout {
 // Lays the widget out in the rectangle [origin, origin + size). `max_row_label_w` and
 // `max_col_label_w` are the widest labels' text widths, `font_h` the text height.
 HeatmapLayout layout_heatmap(ImVec2 origin, ImVec2 size, float visible_rows, float visible_cols, float max_row_label_w,
-                             float max_col_label_w, float font_h, bool colorbar, bool square_cells);
+                             float max_col_label_w, float font_h, bool colorbar, bool square_cells,
+                             float bar_label_w = 0.0f);  // width of the colour bar's tick labels (0: guess)
 // How many columns a grid of `count` square tiles (each with a title `title_h` tall) should have
 // to make the tiles as large as possible in width × height.
 int grid_columns(int count, float width, float height, float title_h);

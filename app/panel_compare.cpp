@@ -30,7 +30,7 @@ void DrawComparePanel(AppState& s) {
     const int rows = (3 + cols - 1) / cols;
     const float tile_w = std::floor((avail.x - st.ItemSpacing.x * static_cast<float>(cols - 1)) / static_cast<float>(cols));
     const float tile_h = std::floor((avail.y - static_cast<float>(rows) * (title_h + st.ItemSpacing.y)) / static_cast<float>(rows));
-    const bool labels = std::min(tile_w, tile_h) >= 200.0f;
+    const bool labels = std::min(tile_w, tile_h) >= 12.0f * ImGui::GetFontSize();
     // one scale for all three: symmetric around 0, as wide as the largest magnitude
     for (int k = 0; k < 3; ++k) {
         HeatmapView& hv = v.compare[k];

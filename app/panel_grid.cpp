@@ -33,7 +33,7 @@ void DrawGridPanel(AppState& s) {
     const int rows = (tiles + cols - 1) / cols;
     const float tile_w = std::floor((avail.x - st.ItemSpacing.x * static_cast<float>(cols - 1)) / static_cast<float>(cols));
     const float tile_h = std::floor((avail.y - static_cast<float>(rows) * (title_h + st.ItemSpacing.y)) / static_cast<float>(rows));
-    const bool labels = std::min(tile_w, tile_h) >= 220.0f;
+    const bool labels = std::min(tile_w, tile_h) >= 13.0f * ImGui::GetFontSize();
     const auto qlab = query_labels(s);
     const auto klab = key_labels(s);
     for (int t = 0; t < tiles; ++t) {
@@ -53,8 +53,9 @@ void DrawGridPanel(AppState& s) {
         if (avg) std::snprintf(title, sizeof title, "average of %d heads", heads);
         else std::snprintf(title, sizeof title, "head %d", t);
         const bool selected = !avg && t == s.sel.head;
-        if (selected) ImGui::TextColored(ImVec4(1.0f, 0.84f, 0.0f, 1.0f), "%s (selected)", title);
-        else ImGui::TextUnformatted(title);
+        const std::string shown = ellipsize(selected ? std::string(title) + " (selected)" : std::string(title), tile_w);
+        if (selected) ImGui::TextColored(ImVec4(1.0f, 0.84f, 0.0f, 1.0f), "%s", shown.c_str());
+        else ImGui::TextUnformatted(shown.c_str());
         ImGui::PushID(t);
         const HeatmapResult r = hv.Draw("tile", ImVec2(tile_w, tile_h), qlab, klab, s.sel.query, s.sel.key, s.sel.shown_hover_query,
                                         s.sel.shown_hover_key);

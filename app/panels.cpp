@@ -48,7 +48,8 @@ void release_views(AppState& s) { s.views.reset(); }
 PanelRect default_panel_rect(const std::string& name, ImVec2 display, float menu_h) {
     const float status_h = ImGui::GetFrameHeightWithSpacing();
     const float top = menu_h, H = std::max(display.y - menu_h - status_h, 200.0f), W = display.x;
-    const float left_w = std::clamp(W * 0.25f, 320.0f, 460.0f);
+    const float k = ImGui::GetFontSize() / 17.0f;  // the UI scale
+    const float left_w = std::min(std::clamp(W * 0.25f, 320.0f * k, 460.0f * k), W * 0.4f);
     const float rest = W - left_w;
     const float mid_w = std::floor(rest * 0.54f);
     const float right_w = rest - mid_w;
@@ -101,14 +102,23 @@ void CellTooltip(const AppState& s, int head, int i, int j) {
     ImGui::Text("head %d   query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", head, i, q[static_cast<std::size_t>(i)].c_str(), j,
                 k[static_cast<std::size_t>(j)].c_str());
     ImGui::Separator();
-    ImGui::Text("q\xC2\xB7k (raw score)     %.6g", static_cast<double>(raw));
-    if (s.scene.scale)
-        ImGui::Text("scaled q\xC2\xB7k/\xE2\x88\x9A%d%s  %.6g", s.scene.d_head, s.scene.temperature != 1.0f ? "/T" : "",
-                    static_cast<double>(raw * s.fwd.logit_factor));
-    else
-        ImGui::Text("scaled (scale off)%s  %.6g", s.scene.temperature != 1.0f ? "/T" : "", static_cast<double>(raw * s.fwd.logit_factor));
-    ImGui::Text("mask                 %s", allowed ? "allowed" : "masked (\xE2\x88\x92\xE2\x88\x9E before softmax)");
-    ImGui::Text("weight (softmax)     %.6g", static_cast<double>(h.pattern(i, j)));
+    if (ImGui::BeginTable("##cell", 2)) {
+        auto row = [](const char* name, const char* fmt, auto... args) {
+            ImGui::TableNextRow();
+            ImGui::TableSetColumnIndex(0);
+            ImGui::TextUnformatted(name);
+            ImGui::TableSetColumnIndex(1);
+            ImGui::Text(fmt, args...);
+        };
+        row("q\xC2\xB7k (raw score)", "%.6g", static_cast<double>(raw));
+        char scaled[64];
+        std::snprintf(scaled, sizeof scaled, "scaled %s%s", s.scene.scale ? ("q\xC2\xB7k/\xE2\x88\x9A" + std::to_string(s.scene.d_head)).c_str() : "(scale off)",
+                      s.scene.temperature != 1.0f ? "/T" : "");
+        row(scaled, "%.6g", static_cast<double>(raw * s.fwd.logit_factor));
+        row("mask", "%s", allowed ? "allowed" : "masked (\xE2\x88\x92\xE2\x88\x9E before softmax)");
+        row("weight (softmax)", "%.6g", static_cast<double>(h.pattern(i, j)));
+        ImGui::EndTable();
+    }
     ImGui::EndTooltip();
 }
 

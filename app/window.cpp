@@ -203,7 +203,7 @@ int run_window(const WindowOptions& opt) {
     float xs = 1.0f, ys = 1.0f;
     glfwGetWindowContentScale(window, &xs, &ys);
     ImVector<ImWchar> ranges;
-    setup_imgui(window, std::clamp(std::max(xs, ys), 1.0f, 4.0f), ranges);
+    setup_imgui(window, opt.ui_scale > 0.0f ? opt.ui_scale : std::clamp(std::max(xs, ys), 1.0f, 4.0f), ranges);
     s.config_dir = config_dir();
     const std::string ini = s.config_dir.empty() ? std::string() : s.config_dir + "/imgui.ini";
     ImGui::GetIO().IniFilename = ini.empty() ? nullptr : ini.c_str();
@@ -295,7 +295,7 @@ int run_render(const RenderOptions& opt) {
         return 2;
     }
     ImVector<ImWchar> ranges;
-    setup_imgui(window, 1.0f, ranges);
+    setup_imgui(window, opt.ui_scale, ranges);
     gl::Framebuffer target;
     if (!gl::ensure_framebuffer(target, opt.width, opt.height)) {
         shutdown(window, s);

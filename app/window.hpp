@@ -12,6 +12,7 @@ struct WindowOptions {
     int width = 1280, height = 720;
     bool frame_stats = false; // print median / p95 frame time at exit
     std::string dump_state;   // write AppState::state_json() here whenever it changes
+    float ui_scale = 0.0f;    // fonts and sizes ×k (projectors); 0 = the monitor's content scale
 };
 
 // Opens the window and runs until it is closed. Returns the process exit code.
@@ -24,6 +25,7 @@ struct RenderOptions {
     int head = 0;
     int width = 1600, height = 900;
     std::string stage = "pattern";   // raw | scaled | masked | pattern (heatmap view)
+    float ui_scale = 1.0f;           // fonts and sizes ×k
 };
 // Draws exactly what the window draws into an off-screen framebuffer and writes it as PNG
 // (needs an X display for the GL context; Xvfb is fine). Returns the process exit code.
