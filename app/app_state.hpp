@@ -22,6 +22,7 @@ struct ViewOptions {
     bool transpose = false;         // queries as columns (as in the 3Blue1Brown lecture)
     int colormap = 0;               // index into the colormap list
     bool show_values = true;        // numbers in cells when they fit
+    bool auto_range = false;        // weights: colour range from the data instead of 0..1
     float font_size = 18.0f;
 };
 

@@ -274,10 +274,17 @@ void render_cells(HeatmapView& h, ImVec2 plot_size_px, float lo, float hi) {
             gl::update_texture_r32f(h.texture, h.cols, h.rows, h.values.data());
         }
         h.texture_dirty = false;
+        ++h.texture_version;
     }
     const int fw = std::max(1, static_cast<int>(std::lround(plot_size_px.x)));
     const int fh = std::max(1, static_cast<int>(std::lround(plot_size_px.y)));
+    const bool resized = h.fb.width != fw || h.fb.height != fh || !h.fb.fbo;
     if (!gl::ensure_framebuffer(h.fb, fw, fh)) return;
+    // the pass runs only when something it draws changed (data, view, range, colormap, size)
+    const std::array<float, 9> now = {static_cast<float>(h.texture_version), h.view.x0, h.view.y0, h.view.x1, h.view.y1, lo, hi,
+                                      static_cast<float>(h.opt.colormap), static_cast<float>(fw * 16384 + fh)};
+    if (!resized && now == h.rendered) return;
+    h.rendered = now;
     GLint prev_fbo = 0, prev_viewport[4] = {0, 0, 0, 0}, prev_program = 0, prev_active = 0;
     glGetIntegerv(GL_FRAMEBUFFER_BINDING, &prev_fbo);
     glGetIntegerv(GL_VIEWPORT, prev_viewport);

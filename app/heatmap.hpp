@@ -11,6 +11,7 @@
 // The pure layout and zoom math is exposed below so tests can check it without a GL context.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -105,6 +106,8 @@ struct HeatmapView {
     unsigned texture = 0;
     int texture_rows = 0, texture_cols = 0;
     gl::Framebuffer fb;
+    std::uint64_t texture_version = 0;   // +1 per upload
+    std::array<float, 9> rendered{};     // what the framebuffer holds: skip the pass when unchanged
     CellView view;
     HeatmapLayout last_layout;
 

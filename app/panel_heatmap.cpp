@@ -9,6 +9,8 @@ namespace attnviz::app {
 namespace {
 const char* const kStageLabels[] = {"raw Q\xC2\xB7K\xE1\xB5\x80", "scaled /\xE2\x88\x9A" "d", "masked", "softmax"};
 
+// short names for files and scripts
+const char* const kStageKeys[] = {"raw", "scaled", "masked", "pattern"};
 }  // namespace
 
 void DrawHeatmapPanel(AppState& s) {
@@ -28,13 +30,16 @@ void DrawHeatmapPanel(AppState& s) {
     for (int k = 0; k < 4; ++k) {
         SameLineIfFits(ImGui::CalcTextSize(kStageLabels[k]).x + ImGui::GetFrameHeight() + fs * 0.5f);
         if (ImGui::RadioButton(kStageLabels[k], stage == k)) s.view.stage = static_cast<Stage>(k);
-        MarkItem(s, std::string("stage.") + stage_name(static_cast<Stage>(k)));
+        MarkItem(s, std::string("stage.") + kStageKeys[k]);
     }
     ImGui::Checkbox("transpose", &s.view.transpose);
     MarkItem(s, "heatmap.transpose");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Queries as columns, keys as rows (as in the 3Blue1Brown lecture)");
     SameLineIfFits(fs * 6);
     ImGui::Checkbox("numbers", &s.view.show_values);
+    SameLineIfFits(fs * 6);
+    ImGui::Checkbox("auto range", &s.view.auto_range);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Colour the weights from their smallest to largest value instead of 0..1 (long sequences)");
     SameLineIfFits(fs * 6);
     ImGui::SetNextItemWidth(fs * 6);
     if (ImGui::BeginCombo("##colormap", colormap_name(static_cast<Colormap>(s.view.colormap)))) {
@@ -53,10 +58,10 @@ void DrawHeatmapPanel(AppState& s) {
     const std::uint64_t key = view_data_key(s, h, static_cast<int>(st));
     const bool masked_stage = st == Stage::Masked || st == Stage::Pattern;
     if (hv.wants_data(key)) hv.set_data(stage_matrix(s.scene, head_result, st), masked_stage ? &s.scene.mask : nullptr, key);
-    configure_for_stage(hv, st, s.view.colormap);
+    configure_for_stage(hv, st, s.view.colormap, s.view.auto_range);
 
     SameLineIfFits(fs * 11);
-    ExportButtons(s, (std::string(stage_name(st)) + "_h" + std::to_string(h)).c_str(),
+    ExportButtons(s, std::string(kStageKeys[static_cast<int>(st)]) + "_h" + std::to_string(h),
                   [&] { return stage_matrix(s.scene, head_result, st); });
 
     // -- the heatmap --

@@ -10,6 +10,8 @@
 namespace attnviz::app {
 
 namespace {
+constexpr int kMaxChips = 256;  // beyond this the chips are a wall, not a view
+
 std::string sequence_text(const Sequence& q) {
     if (q.from_text) return q.text;
     std::string t;
@@ -23,7 +25,8 @@ int token_chips(const char* id, const std::vector<Token>& tokens, int selected, 
     ImGui::PushID(id);
     const ImGuiStyle& st = ImGui::GetStyle();
     const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-    for (int i = 0; i < static_cast<int>(tokens.size()); ++i) {
+    const int shown = std::min(static_cast<int>(tokens.size()), kMaxChips);
+    for (int i = 0; i < shown; ++i) {
         const std::string& t = tokens[static_cast<std::size_t>(i)].text;
         const float w = ImGui::CalcTextSize(t.c_str()).x + st.FramePadding.x * 2;
         if (i > 0) {
@@ -41,6 +44,8 @@ int token_chips(const char* id, const std::vector<Token>& tokens, int selected, 
         ImGui::PopStyleVar();
         ImGui::PopStyleColor(2);
     }
+    if (shown < static_cast<int>(tokens.size()))
+        ImGui::TextDisabled("\xE2\x80\xA6 and %d more tokens", static_cast<int>(tokens.size()) - shown);
     ImGui::PopID();
     return clicked;
 }
@@ -119,6 +124,13 @@ void DrawTokensPanel(AppState& s) {
         if (!ImGui::IsItemActive()) s.source_input = sequence_text(*sc.source);
         const int k = token_chips("source", sc.source->tokens, -1, s.sel.key);
         if (k >= 0) s.sel.key = k;
+    }
+    // what the lecture scene is about
+    if (!sc.description.empty()) {
+        ImGui::Separator();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("%s", sc.description.c_str());
+        ImGui::PopStyleColor();
     }
     ImGui::End();
 }

@@ -127,12 +127,16 @@ void ExportButtons(AppState& s, const std::string& what, const std::function<Mat
     const std::string stem = s.scene_path.empty() ? std::string("scene") : fs::path(s.scene_path).stem().string();
     const std::string base = (fs::path(s.export_dir) / (stem + "_" + what)).string();
     const ImVec2 wmin = ImGui::GetWindowPos();
-    if (ImGui::Button("Export PNG")) {
+    const bool png = ImGui::Button("Export PNG");
+    MarkItem(s, "export_png:" + what);
+    if (png) {
         s.png_exports.push_back({base + ".png", wmin.x, wmin.y, wmin.x + ImGui::GetWindowWidth(), wmin.y + ImGui::GetWindowHeight()});
     }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save this panel as %s.png", base.c_str());
+    // (no tooltip on this button: it would be in the picture)
     ImGui::SameLine();
-    if (ImGui::Button("Export CSV")) {
+    const bool csv = ImGui::Button("Export CSV");
+    MarkItem(s, "export_csv:" + what);
+    if (csv) {
         const Mat m = matrix();
         const auto rows = query_labels(s);
         const auto cols = key_labels(s);
@@ -151,11 +155,11 @@ std::uint64_t view_data_key(const AppState& s, int head, int what) {
     return (s.generation << 20) ^ (static_cast<std::uint64_t>(head) << 4) ^ static_cast<std::uint64_t>(what);
 }
 
-void configure_for_stage(HeatmapView& v, Stage st, int pattern_colormap) {
+void configure_for_stage(HeatmapView& v, Stage st, int pattern_colormap, bool auto_range) {
     if (st == Stage::Pattern) {
         v.opt.colormap = static_cast<Colormap>(std::clamp(pattern_colormap, 0, static_cast<int>(Colormap::Count) - 1));
         v.opt.vmin = 0.0f;
-        v.opt.vmax = 1.0f;
+        v.opt.vmax = auto_range ? 0.0f : 1.0f;
     } else {
         v.opt.colormap = Colormap::Diverging;
         const float a = std::max(std::fabs(v.data_lo), std::fabs(v.data_hi));

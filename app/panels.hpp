@@ -55,7 +55,8 @@ std::vector<std::string> key_labels(const AppState& s);    // source tokens for 
 // `matrix()` returns, computed only when clicked) into s.export_dir as <scene>_<what>.png/.csv.
 void ExportButtons(AppState& s, const std::string& what, const std::function<Mat()>& matrix);
 // Sets a diverging, zero-centred range for scores, the chosen colormap on 0..1 for weights.
-void configure_for_stage(HeatmapView& v, Stage st, int pattern_colormap);
+// (auto_range: weights coloured over the data's own range, for long sequences.)
+void configure_for_stage(HeatmapView& v, Stage st, int pattern_colormap, bool auto_range = false);
 // The key a view's data comes from: changes whenever what it shows changes.
 std::uint64_t view_data_key(const AppState& s, int head, int what);
 // SameLine() when an item `next_width` wide still fits on the current line.

@@ -4,7 +4,7 @@
 # screenshots; checks the app's state dump (--dump-state) and that the screenshots change where
 # they should. E2E_KEEP=DIR keeps the screenshots.
 set -u
-app="$1"
+app=$(realpath "$1")
 tmp=$(mktemp -d)
 xvfb_pid=""; app_pid=""
 cleanup() {
@@ -16,6 +16,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$tmp/state.json" ] && echo "state: $(cat "$tmp/state.json")"; exit 1; }
 export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config"
+cd "$tmp"  # panel exports go to the working folder
 
 # our own display, so no other test's window covers ours
 Xvfb -displayfd 3 -screen 0 1280x720x24 -nolisten tcp 3>"$tmp/display" 2>/dev/null &
@@ -104,7 +105,25 @@ shot s4
 [ "$(sat s4 | awk '{ print ($1 < 0.05) }')" = 1 ] || fail "cell (0,5) should be hatched grey again with the causal mask"
 state | grep -qF '"modified":true' || fail "the scene should be marked modified"
 
-# 4. quit with Ctrl+Q: the app exits cleanly and keeps the layout in imgui.ini
+# 4. the heatmap panel's exports: the CSV of head 0's causal pattern and a PNG of the panel
+read -r x y <<<"$(point export_csv:pattern_h0 0.5)"
+xdotool mousemove "$x" "$y" click 1
+csv="$tmp/01_adjectives_update_nouns_pattern_h0.csv"
+for _ in $(seq 50); do [ -s "$csv" ] && break; sleep 0.1; done
+[ -s "$csv" ] || fail "Export CSV wrote nothing"
+head -n1 "$csv" | grep -qx 'query\\key,the,cat,sat,on,the,mat' || fail "CSV header: $(head -n1 "$csv")"
+# causal: query 'cat' (row 2) sees 'the' and 'cat' only, and its weights sum to 1
+awk -F, 'NR == 3 { s = $2 + $3; z = $4 + $5 + $6 + $7; exit !(s > 0.9999 && s < 1.0001 && z == 0) }' "$csv" ||
+  fail "row 'cat' of the exported pattern is not causal: $(sed -n 3p "$csv")"
+read -r x y <<<"$(point export_png:pattern_h0 0.5)"
+xdotool mousemove "$x" "$y" click 1
+png="$tmp/01_adjectives_update_nouns_pattern_h0.png"
+for _ in $(seq 50); do [ -s "$png" ] && break; sleep 0.1; done
+[ -s "$png" ] || fail "Export PNG wrote nothing"
+[ "$(convert "$png" -format '%k' info:)" -gt 50 ] || fail "the exported PNG looks blank"
+echo "exports: $(head -n1 "$csv"), png $(identify -format '%wx%h' "$png")"
+
+# 5. quit with Ctrl+Q: the app exits cleanly and keeps the layout in imgui.ini
 xdotool mousemove 640 400
 xdotool keydown ctrl; sleep 0.05; key q; xdotool keyup ctrl
 for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
