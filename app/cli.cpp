@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "bench.hpp"
 #include "engine.hpp"
 #include "scene_io.hpp"
 #include "window.hpp"
@@ -99,12 +100,23 @@ int run_cli(int argc, char** argv) {
     exp->add_option("--head", ex.head, "Head for csv/npy (0-based)");
     exp->add_option("--matrix", ex.what, "Matrix for csv/npy: pattern, scores, Q, K, V, delta, output, embeddings");
 
+    BenchArgs bench;
+    auto* bch = cli.add_subcommand("bench", "Time the engine: full forward, one-token edit, GEMMs alone (median ms)");
+    bch->add_option("--n", bench.n, "Tokens")->check(CLI::Range(2, Limits::kMaxTokens));
+    bch->add_option("--d-model", bench.d_model, "Model width")->check(CLI::Range(1, Limits::kMaxDModel));
+    bch->add_option("--heads", bench.heads, "Heads (d_head = d_model / heads)")->check(CLI::Range(1, Limits::kMaxHeads));
+    bch->add_option("--mask", bench.mask, "none, causal or sliding_window:W");
+    bch->add_option("--repeat", bench.repeat, "Runs per measurement (the median is printed)")->check(CLI::Range(1, 1000));
+    bch->add_option("--threads", bench.threads, "Threads (0 = every core)")->check(CLI::Range(0, 64));
+    bch->add_flag("--json", bench.json, "Print one JSON object");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e) == 0 ? 0 : 2;
     }
     if (*exp) return run_export(ex);
+    if (*bch) return run_bench(bench);
     return run_window(win);
 }
 

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine.hpp"
 #include "parallel.hpp"
 #include "tiles_internal.hpp"
 
@@ -93,7 +94,7 @@ RowStats row_softmax(const Mask& mask, int i, int m, int clo, int chi, const flo
 Mat with_positional(const Sequence& seq, const Scene& s, Mat* pos_out) {
     Mat e = seq.embeddings;
     if (s.positional != Positional::None) {
-        Mat pos = positional_encoding(s.positional, seq.size(), s.d_model, s.seed);
+        Mat pos = positional_for(s, seq.size());
         e += pos;
         if (pos_out) *pos_out = std::move(pos);
     } else if (pos_out) {

@@ -215,3 +215,23 @@ TEST_CASE("forward skips masked-out score blocks: same pattern, masked scores 0"
     CHECK(ratio < 0.56);
     CHECK(forward_gemm_flops(big) < forward_gemm_flops(big, full));
 }
+
+TEST_CASE("the forward pass's positional encoding equals positional_encoding(); forward into a Forward reuses it") {
+    Scene s = tiles_scene(40, 16, 2, 8, 3, Mask::causal());
+    for (int d_model : {16, 30}) {
+        set_d_model(s, d_model);
+        for (int n : {1, 33, 3000}) {
+            CAPTURE(n);
+            CHECK_MAT(positional_for(s, n), positional_encoding(Positional::Sinusoidal, n, d_model, s.seed), 1e-6f);
+        }
+    }
+    // Reusing a Forward of another scene gives the same as a fresh one.
+    Forward reused = forward(tiles_scene(64, 16, 3, 8, 4, Mask::none()));
+    const Scene t = tiles_scene(50, 16, 2, 8, 5, random_matrix_mask(50, 50, 2));
+    forward(t, reused);
+    const Forward fresh = forward(t);
+    REQUIRE(reused.heads.size() == 2);
+    CHECK(reused.fully_masked_rows == fresh.fully_masked_rows);
+    CHECK_MAT(reused.heads[1].pattern, fresh.heads[1].pattern, 0.0f);
+    CHECK_MAT(reused.output, fresh.output, 0.0f);
+}
