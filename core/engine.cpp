@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "parallel.hpp"
+#include "random.hpp"
 
 namespace attnviz {
 namespace {
@@ -250,6 +251,20 @@ Mat positional_for(const Scene& s, int n) {
         for (int d = 0; d < d_model; ++d) row[d] = static_cast<float>(d % 2 == 0 ? sn[d] : cs[d]);
     }
     return pe;
+}
+
+RowVec positional_row(const Scene& s, int pos) {
+    RowVec row = RowVec::Zero(s.d_model);
+    for (int d = 0; d < s.d_model; ++d) {
+        if (s.positional == Positional::Sinusoidal) {  // as positional_encoding
+            const double angle = pos / std::pow(10000.0, static_cast<double>(d - (d % 2)) / s.d_model);
+            row[d] = static_cast<float>(d % 2 == 0 ? std::sin(angle) : std::cos(angle));
+        } else if (s.positional == Positional::Learned) {
+            row[d] = rng::normal(s.seed, rng::kLearnedPosition, static_cast<std::uint64_t>(pos), 0,
+                                 static_cast<std::uint64_t>(d));
+        }
+    }
+    return row;
 }
 
 Forward forward(const Scene& s) { return forward(s, ForwardOptions{}); }

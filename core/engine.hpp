@@ -74,6 +74,8 @@ void forward(const Scene& s, Forward& f, const ForwardOptions& opt = {});
 // The positional encoding (n, d_model) that the forward pass adds to the embeddings (the values of
 // positional_encoding(), computed faster for sinusoidal encodings).
 Mat positional_for(const Scene& s, int n);
+// One row of it (1, d_model): what a token edit at position `pos` adds to the new embedding.
+RowVec positional_row(const Scene& s, int pos);
 
 // Recomputes head h's results and the sums (after an edit of one head's weights or of W_O).
 void recompute_head(const Scene& s, Forward& f, int h);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine.hpp"
 #include "parallel.hpp"
 #include "tiles_internal.hpp"
 
@@ -50,8 +51,7 @@ void PatternTiles::update_token(const Scene& after, int t, int threads) {
     if (t < 0 || t >= n_)
         throw std::out_of_range("update_token: token " + std::to_string(t) + " is out of range 0.." + std::to_string(n_ - 1));
     // The token's new embedding row (positional encoding depends on the position only).
-    E_.row(t) = after.input.embeddings.row(t);
-    if (pos_.size() > 0) E_.row(t) += pos_.row(t);
+    E_.row(t) = after.input.embeddings.row(t) + positional_row(after, t);
     const RowVec e = E_.row(t);
 
     // Rows whose softmax includes key t.

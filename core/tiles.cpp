@@ -119,7 +119,7 @@ bool PatternTiles::build(const Scene& s, Progress* progress, int threads) {
     t.factor_ = s.logit_factor();
     t.cross_ = s.cross();
     t.mask_ = s.mask;
-    t.E_ = with_positional(s.input, s, &t.pos_);
+    t.E_ = with_positional(s.input, s, nullptr);
     t.W_O_ = s.W_O;
     t.heads_.resize(static_cast<std::size_t>(s.n_heads));
     std::vector<int> all(static_cast<std::size_t>(s.n_heads));
@@ -380,7 +380,7 @@ Mat PatternTiles::delta(int threads) const {
 }
 
 std::size_t PatternTiles::bytes() const {
-    std::size_t b = sizeof(float) * static_cast<std::size_t>(E_.size() + pos_.size() + W_O_.size());
+    std::size_t b = sizeof(float) * static_cast<std::size_t>(E_.size() + W_O_.size());
     b += mask_.allowed.size();
     for (const auto& r : heads_) {
         b += sizeof(float) * static_cast<std::size_t>(r.Q.size() + r.K.size() + r.V.size() + r.mixed.size());

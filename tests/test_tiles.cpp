@@ -165,8 +165,8 @@ TEST_CASE("PatternTiles memory grows with n, not n²; bad tile arguments are ref
     REQUIRE(b.build(tiles_scene(1024, 16, 2, 8, 1, Mask::causal())));
     // 4× the tokens: 4× the memory (a full pattern would be 16×).
     CHECK(static_cast<double>(b.bytes()) / static_cast<double>(a.bytes()) == doctest::Approx(4.0).epsilon(0.01));
-    // n = 32768, d_model = 768, 12 heads of 64: Q, K, V, mixed, statistics, E and positional.
-    const double per_token = 4.0 * (12 * 64 * 4 + 12 * 3 + 2 * 768);
+    // n = 32768, d_model = 768, 12 heads of 64: Q, K, V, mixed, statistics and E.
+    const double per_token = 4.0 * (12 * 64 * 4 + 12 * 3 + 768);
     CHECK(per_token * 32768 < 2e9 * 0.5);
     CHECK_THROWS_AS(a.tile(0, 250, 0, 10, 10), std::out_of_range);
     CHECK_THROWS_AS(a.tile(2, 0, 0, 1, 1), std::out_of_range);
@@ -224,6 +224,12 @@ TEST_CASE("the forward pass's positional encoding equals positional_encoding(); 
             CAPTURE(n);
             CHECK_MAT(positional_for(s, n), positional_encoding(Positional::Sinusoidal, n, d_model, s.seed), 1e-6f);
         }
+        for (Positional p : {Positional::None, Positional::Sinusoidal, Positional::Learned}) {
+            set_positional(s, p);
+            const Mat all = positional_encoding(p, 300, d_model, s.seed);
+            for (int pos : {0, 1, 77, 299}) CHECK_MAT(Mat(positional_row(s, pos)), Mat(all.row(pos)), 0.0f);
+        }
+        set_positional(s, Positional::Sinusoidal);
     }
     // Reusing a Forward of another scene gives the same as a fresh one.
     Forward reused = forward(tiles_scene(64, 16, 3, 8, 4, Mask::none()));
