@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "bench.hpp"
 #include "engine.hpp"
 #include "figures.hpp"
 #include "scene_io.hpp"
@@ -120,6 +121,15 @@ int run_cli(int argc, char** argv) {
 
     FiguresArgs figures_args;                                              // [lecture] attnviz figures
     CLI::App* figures_cmd = add_figures_command(cli, figures_args);        // [lecture]
+    BenchArgs bench;
+    auto* bch = cli.add_subcommand("bench", "Time the engine: full forward, one-token edit, GEMMs alone (median ms)");
+    bch->add_option("--n", bench.n, "Tokens")->check(CLI::Range(2, Limits::kMaxTokens));
+    bch->add_option("--d-model", bench.d_model, "Model width")->check(CLI::Range(1, Limits::kMaxDModel));
+    bch->add_option("--heads", bench.heads, "Heads (d_head = d_model / heads)")->check(CLI::Range(1, Limits::kMaxHeads));
+    bch->add_option("--mask", bench.mask, "none, causal or sliding_window:W");
+    bch->add_option("--repeat", bench.repeat, "Runs per measurement (the median is printed)")->check(CLI::Range(1, 1000));
+    bch->add_option("--threads", bench.threads, "Threads (0 = every core)")->check(CLI::Range(0, 64));
+    bch->add_flag("--json", bench.json, "Print one JSON object");
 
     try {
         cli.parse(argc, argv);
@@ -140,6 +150,7 @@ int run_cli(int argc, char** argv) {
         rnd.height = h;
         return run_render(rnd);
     }
+    if (*bch) return run_bench(bench);
     return run_window(win);
 }
 

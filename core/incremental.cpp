@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine.hpp"
 #include "parallel.hpp"
 #include "tiles_internal.hpp"
 
@@ -50,8 +51,7 @@ void PatternTiles::update_token(const Scene& after, int t, int threads) {
     if (t < 0 || t >= n_)
         throw std::out_of_range("update_token: token " + std::to_string(t) + " is out of range 0.." + std::to_string(n_ - 1));
     // The token's new embedding row (positional encoding depends on the position only).
-    E_.row(t) = after.input.embeddings.row(t);
-    if (pos_.size() > 0) E_.row(t) += pos_.row(t);
+    E_.row(t) = after.input.embeddings.row(t) + positional_row(after, t);
     const RowVec e = E_.row(t);
 
     // Rows whose softmax includes key t.
@@ -128,6 +128,120 @@ void PatternTiles::update_head(const Scene& after, int h, int threads) {
 void PatternTiles::update_output(const Scene& after) {
     check_same_shape(*this, after, "update_output");
     W_O_ = after.W_O;
+}
+
+
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] A full Forward
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+// Row i of head r from its stored scores: softmax, statistics, mixed and ΔE_h rows.
+void refresh_row(const Mask& mask, int i, int m, float factor, const Eigen::Ref<const Mat>& W_Oh, HeadResult& r) {
+    const RowStats st = row_softmax(mask, i, m, 0, m - 1, r.scores.row(i).data(), factor, r.pattern.row(i).data());
+    r.row_max[static_cast<std::size_t>(i)] = st.max;
+    r.row_sum[static_cast<std::size_t>(i)] = st.sum;
+    r.mixed.row(i).noalias() = r.pattern.row(i) * r.V;
+    r.delta.row(i).noalias() = r.mixed.row(i) * W_Oh;
+}
+
+}  // namespace
+
+void update_token(const Scene& after, Forward& f, int t, int threads) {
+    const int n = after.n(), m = after.m();
+    const bool same = static_cast<int>(f.heads.size()) == after.n_heads && f.E.rows() == n && f.X.rows() == m &&
+                      f.E.cols() == after.d_model && f.logit_factor == after.logit_factor() &&
+                      (f.heads.empty() || f.heads[0].Q.cols() == after.d_head);
+    if (!same)
+        throw std::invalid_argument("update_token: the scene's sizes or scaling differ from the forward pass; run forward again");
+    if (t < 0 || t >= n)
+        throw std::out_of_range("update_token: token " + std::to_string(t) + " is out of range 0.." + std::to_string(n - 1));
+    const Mask& mask = after.mask;
+    const float factor = after.logit_factor();
+    const bool cross = after.cross();
+    const bool all_scores = f.masked_scores_computed;
+    const RowVec e = after.input.embeddings.row(t) + positional_row(after, t);  // (1, d_model)
+    f.E.row(t) = e;
+    if (!cross) f.X.row(t) = e;
+
+    // Rows whose softmax includes key t (a superset for strided/fixed/matrix masks).
+    int a = 0, b = n;
+    if (!cross) {
+        if (mask.type == MaskType::Causal || mask.type == MaskType::Strided || mask.type == MaskType::Fixed) a = t;
+        else if (mask.type == MaskType::SlidingWindow) a = t, b = std::min(n, t + mask.size);
+    }
+    const int ca = all_scores ? 0 : a, cb = all_scores ? n : b;  // rows whose score (i, t) is written
+    const int nh = after.n_heads, dh = after.d_head;
+    const double work = static_cast<double>(n) * m * nh;
+    parallel_for(nh, work < (1 << 20) ? 1 : resolve_threads(threads), [&](int h) {
+        HeadResult& r = f.heads[static_cast<std::size_t>(h)];
+        const auto& W = after.heads[static_cast<std::size_t>(h)].W;
+        const auto W_Oh = after.W_O.middleRows(static_cast<Eigen::Index>(h) * dh, dh);  // (d_head, d_model)
+        r.Q.row(t).noalias() = e * W[kQuery];
+        if (!cross) {
+            const RowVec v_old = r.V.row(t);
+            r.K.row(t).noalias() = e * W[kKey];
+            r.V.row(t).noalias() = e * W[kValue];
+            const RowVec y_old = v_old * W_Oh, y_new = r.V.row(t) * W_Oh;  // (1, d_model)
+            Eigen::VectorXf column(cb - ca);                             // new scores (i, t)
+            if (cb > ca) column.noalias() = r.Q.middleRows(ca, cb - ca) * r.K.row(t).transpose();
+            for (int i = ca; i < cb; ++i) {
+                if (i == t) continue;
+                const bool allowed = mask.allows(i, t);
+                const float s_old = r.scores(i, t), s_new = column[i - ca];
+                if (!allowed) {
+                    if (all_scores) r.scores(i, t) = s_new;
+                    continue;
+                }
+                r.scores(i, t) = s_new;
+                const std::size_t si = static_cast<std::size_t>(i);
+                const float M = r.row_max[si], S = r.row_sum[si];
+                const float l_old = s_old * factor, l_new = s_new * factor;
+                if (S == 0.0f || (l_old >= M && l_new < M)) {  // key t held the max and gave it up
+                    refresh_row(mask, i, m, factor, W_Oh, r);
+                    continue;
+                }
+                const float e_old = std::exp(l_old - M);
+                float g = 1.0f, M2 = M, S2;
+                if (l_new > M) {
+                    g = std::exp(M - l_new);
+                    S2 = (S - e_old) * g + 1.0f;
+                    M2 = l_new;
+                } else {
+                    S2 = S - e_old + std::exp(l_new - M);
+                }
+                const float c = S * g / S2;  // every other weight of the row is multiplied by c
+                const float p_old = r.pattern(i, t), p_new = std::exp(l_new - M2) / S2;
+                int lo = 0, hi = 0;
+                mask.key_range(i, m, lo, hi);
+                r.pattern.row(i).segment(lo, hi - lo + 1) *= c;  // masked cells stay 0
+                r.pattern(i, t) = p_new;
+                r.mixed.row(i) = c * (r.mixed.row(i) - p_old * v_old) + p_new * r.V.row(t);
+                r.delta.row(i) = c * (r.delta.row(i) - p_old * y_old) + p_new * y_new;
+                r.row_max[si] = M2;
+                r.row_sum[si] = S2;
+            }
+        }
+        // Row t: its query changed (and, for self-attention, its own key).
+        int lo = 0, hi = m - 1;
+        if (!all_scores) mask.key_range(t, m, lo, hi);
+        if (m > 0) r.scores.row(t).setZero();
+        if (hi >= lo) {
+            r.scores.row(t).segment(lo, hi - lo + 1).noalias() = r.Q.row(t) * r.K.middleRows(lo, hi - lo + 1).transpose();
+            if (!all_scores && !dense_band(mask))
+                for (int j = lo; j <= hi; ++j)
+                    if (!mask.allows(t, j)) r.scores(t, j) = 0.0f;
+        }
+        refresh_row(mask, t, m, factor, W_Oh, r);
+    });
+    // ΔE and E' of the rows that changed.
+    const int ra = cross ? t : std::min(a, t), rb = cross ? t + 1 : std::max(b, t + 1);
+    for (int i = ra; i < rb; ++i) {
+        f.delta.row(i).setZero();
+        for (const auto& r : f.heads) f.delta.row(i) += r.delta.row(i);
+        f.output.row(i) = f.E.row(i) + f.delta.row(i);
+    }
 }
 
 }  // namespace attnviz

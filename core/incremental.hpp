@@ -15,7 +15,24 @@
 //
 // An edit of W_Q, W_K or W_V of head h rebuilds head h only (PatternTiles::update_head); an edit of
 // W_O touches no statistics (update_output). Other edits (mask, sizes, scaling) need a new build.
-// For a full Forward (small scenes), recompute_head (engine.hpp) rebuilds one head.
+//
+// A full Forward (every score and pattern kept; the UI's view of small and medium scenes) is
+// updated the same way by `update_token` below: row t and column t of every score matrix, row t of
+// every pattern, and each other row i that sees key t rescaled in O(m) — its weights all change by
+// one factor c_i = S_i·g/S_i' except key t's — with mixed and ΔE_h rows updated as rank-1 changes:
+//   mixed_i ← c_i·(mixed_i − p_it·v_t) + p_it'·v_t',   ΔE_h,i ← c_i·(ΔE_h,i − p_it·v_t·W_O[h]) + p_it'·v_t'·W_O[h].
+// For a weight edit of one head, recompute_head (engine.hpp) rebuilds that head only.
 #pragma once
 
+#include "engine.hpp"
 #include "tiles.hpp"
+
+namespace attnviz {
+
+// Updates `f` (the forward pass of the scene before the edit) to the forward pass of `after`,
+// which differs from that scene only in input token t (its text or embedding). Throws
+// std::invalid_argument when the sizes differ, std::out_of_range when t is not a token.
+// threads: 0 = every core (used only for big scenes).
+void update_token(const Scene& after, Forward& f, int t, int threads = 0);
+
+}  // namespace attnviz

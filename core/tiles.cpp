@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine.hpp"
 #include "parallel.hpp"
 #include "tiles_internal.hpp"
 
@@ -93,7 +94,7 @@ RowStats row_softmax(const Mask& mask, int i, int m, int clo, int chi, const flo
 Mat with_positional(const Sequence& seq, const Scene& s, Mat* pos_out) {
     Mat e = seq.embeddings;
     if (s.positional != Positional::None) {
-        Mat pos = positional_encoding(s.positional, seq.size(), s.d_model, s.seed);
+        Mat pos = positional_for(s, seq.size());
         e += pos;
         if (pos_out) *pos_out = std::move(pos);
     } else if (pos_out) {
@@ -118,7 +119,7 @@ bool PatternTiles::build(const Scene& s, Progress* progress, int threads) {
     t.factor_ = s.logit_factor();
     t.cross_ = s.cross();
     t.mask_ = s.mask;
-    t.E_ = with_positional(s.input, s, &t.pos_);
+    t.E_ = with_positional(s.input, s, nullptr);
     t.W_O_ = s.W_O;
     t.heads_.resize(static_cast<std::size_t>(s.n_heads));
     std::vector<int> all(static_cast<std::size_t>(s.n_heads));
@@ -134,7 +135,9 @@ bool PatternTiles::build(const Scene& s, Progress* progress, int threads) {
 
 bool PatternTiles::build_heads(const Scene& s, const std::vector<int>& which, Progress* progress, int threads) {
     const int n = n_, m = m_;
-    const int nt = resolve_threads(threads);
+    // Threads pay off from about a millisecond of work (starting one costs ~50 µs, more when busy).
+    const double work = 2.0 * n * m * d_head_ * static_cast<double>(which.size());
+    const int nt = work < 4e6 ? 1 : resolve_threads(threads);
     const Mat X = cross_ ? with_positional(*s.source, s, nullptr) : Mat();
     const Mat& keys_from = cross_ ? X : E_;
     const int count = static_cast<int>(which.size());
@@ -295,7 +298,8 @@ bool PatternTiles::overview(int head, int width, int height, Pool pool, Mat& out
         progress->done = 0;
         progress->total = n_;
     }
-    const int nt = resolve_threads(threads);
+    const double work = 2.0 * n_ * m_ * d_head_ * (h1 - h0);
+    const int nt = work < 4e6 ? 1 : resolve_threads(threads);
     std::vector<Mat> tiles(static_cast<std::size_t>(nt)), sums(static_cast<std::size_t>(nt));
     std::atomic<bool> stopped{false};
     parallel_for_workers(height, nt, [&](int y, int worker) {
@@ -363,7 +367,8 @@ RowVec PatternTiles::output_row(int i) const { return E_.row(i) + delta_row(i); 
 Mat PatternTiles::delta(int threads) const {
     Mat d(n_, d_model_);  // (n, d_model)
     const int blocks = (n_ + 255) / 256;
-    parallel_for(blocks, resolve_threads(threads), [&](int b) {
+    const double work = 2.0 * n_ * W_O_.rows() * d_model_;
+    parallel_for(blocks, work < 4e6 ? 1 : resolve_threads(threads), [&](int b) {
         const int i0 = b * 256, rows = std::min(n_ - i0, 256);
         Mat mixed(rows, n_heads() * d_head_);  // (rows, H·d_head) the heads' mixed side by side
         for (int h = 0; h < n_heads(); ++h)
@@ -375,7 +380,7 @@ Mat PatternTiles::delta(int threads) const {
 }
 
 std::size_t PatternTiles::bytes() const {
-    std::size_t b = sizeof(float) * static_cast<std::size_t>(E_.size() + pos_.size() + W_O_.size());
+    std::size_t b = sizeof(float) * static_cast<std::size_t>(E_.size() + W_O_.size());
     b += mask_.allowed.size();
     for (const auto& r : heads_) {
         b += sizeof(float) * static_cast<std::size_t>(r.Q.size() + r.K.size() + r.V.size() + r.mixed.size());

@@ -110,7 +110,6 @@ private:
     bool cross_ = false;
     Mask mask_;
     Mat E_;    // (n, d_model)
-    Mat pos_;  // (n, d_model) positional encoding of the input (empty when none)
     Mat W_O_;  // (H·d_head, d_model)
     std::vector<HeadStats> heads_;
 };

@@ -161,3 +161,80 @@ TEST_CASE("an update with a scene of other sizes is refused") {
     CHECK_THROWS_AS(t.update_token(s, 50), std::out_of_range);
     CHECK_THROWS_AS(t.update_head(s, 3), std::out_of_range);
 }
+
+namespace {
+
+// Every field of an updated Forward against a fresh forward pass of the edited scene.
+void check_forward_equal(const Forward& got, const Forward& want, float tol) {
+    REQUIRE(got.heads.size() == want.heads.size());
+    CHECK_MAT(got.E, want.E, 1e-6f);
+    CHECK_MAT(got.X, want.X, 1e-6f);
+    for (std::size_t h = 0; h < want.heads.size(); ++h) {
+        CAPTURE(h);
+        const HeadResult &g = got.heads[h], &w = want.heads[h];
+        CHECK_MAT(g.Q, w.Q, 1e-5f);
+        CHECK_MAT(g.K, w.K, 1e-5f);
+        CHECK_MAT(g.V, w.V, 1e-5f);
+        CHECK_MAT(g.scores, w.scores, 1e-4f);
+        CHECK_MAT(g.pattern, w.pattern, tol);
+        CHECK_MAT(g.mixed, w.mixed, tol);
+        CHECK_MAT(g.delta, w.delta, tol);
+        Mat rel(static_cast<Eigen::Index>(w.row_sum.size()), 1), one(rel.rows(), 1);
+        for (Eigen::Index i = 0; i < rel.rows(); ++i) {
+            rel(i) = w.row_sum[i] > 0 ? g.row_sum[i] / w.row_sum[i] : g.row_sum[i];
+            one(i) = w.row_sum[i] > 0 ? 1.0f : 0.0f;
+        }
+        CHECK_MAT(rel, one, tol);
+    }
+    CHECK_MAT(got.delta, want.delta, tol);
+    CHECK_MAT(got.output, want.output, tol);
+    CHECK(got.fully_masked_rows == want.fully_masked_rows);
+}
+
+}  // namespace
+
+TEST_CASE("update_token on a full Forward equals a fresh forward pass (scores, pattern, ΔE, E')") {
+    const int n = 110;
+    std::vector<std::uint8_t> allowed(static_cast<std::size_t>(n) * n);
+    std::mt19937 rng(8);
+    for (auto& a : allowed) a = rng() % 4 != 0;
+    for (auto masked_scores : {ForwardOptions::MaskedScores::Compute, ForwardOptions::MaskedScores::Skip}) {
+        ForwardOptions opt;
+        opt.masked_scores = masked_scores;
+        for (const Mask& mask : {Mask::none(), Mask::causal(), Mask::sliding_window(12), Mask::strided(5),
+                                 Mask::fixed(10), Mask::matrix(n, n, allowed)}) {
+            const std::string mask_name = mask_type_name(mask.type);
+            CAPTURE(mask_name);
+            CAPTURE(opt.masked_scores == ForwardOptions::MaskedScores::Skip);
+            for (float temperature : {1.0f, 0.02f}) {  // 0.02: sharp rows, the max moves, rows are refreshed
+                CAPTURE(temperature);
+                Scene s = inc_scene(n, mask, temperature);
+                Forward f = forward(s, opt);
+                auto tokens = token_list(n);
+                std::mt19937 pick(4);
+                for (int k = 0; k < 12; ++k) {
+                    const int pos = k < 3 ? std::vector<int>{0, n - 1, n / 2}[k] : static_cast<int>(pick() % n);
+                    tokens[static_cast<std::size_t>(pos)] = "e" + std::to_string(pick() % 9);
+                    set_tokens(s, tokens);
+                    update_token(s, f, pos);
+                }
+                check_forward_equal(f, forward(s, opt), 5e-5f);
+            }
+        }
+    }
+}
+
+TEST_CASE("update_token on a Forward: cross-attention, and refusing other sizes") {
+    Scene s = inc_scene(25, Mask::none());
+    std::vector<std::string> src;
+    for (int i = 0; i < 33; ++i) src.push_back("src" + std::to_string(i % 11));
+    set_source_tokens(s, src);
+    Forward f = forward(s);
+    auto tokens = token_list(25);
+    tokens[9] = "new";
+    set_tokens(s, tokens);
+    update_token(s, f, 9);
+    check_forward_equal(f, forward(s), 2e-5f);
+    CHECK_THROWS_AS(update_token(s, f, 25), std::out_of_range);
+    CHECK_THROWS_AS(update_token(inc_scene(26, Mask::none()), f, 1), std::invalid_argument);
+}

@@ -165,8 +165,8 @@ TEST_CASE("PatternTiles memory grows with n, not n²; bad tile arguments are ref
     REQUIRE(b.build(tiles_scene(1024, 16, 2, 8, 1, Mask::causal())));
     // 4× the tokens: 4× the memory (a full pattern would be 16×).
     CHECK(static_cast<double>(b.bytes()) / static_cast<double>(a.bytes()) == doctest::Approx(4.0).epsilon(0.01));
-    // n = 32768, d_model = 768, 12 heads of 64: Q, K, V, mixed, statistics, E and positional.
-    const double per_token = 4.0 * (12 * 64 * 4 + 12 * 3 + 2 * 768);
+    // n = 32768, d_model = 768, 12 heads of 64: Q, K, V, mixed, statistics and E.
+    const double per_token = 4.0 * (12 * 64 * 4 + 12 * 3 + 768);
     CHECK(per_token * 32768 < 2e9 * 0.5);
     CHECK_THROWS_AS(a.tile(0, 250, 0, 10, 10), std::out_of_range);
     CHECK_THROWS_AS(a.tile(2, 0, 0, 1, 1), std::out_of_range);
@@ -214,4 +214,30 @@ TEST_CASE("forward skips masked-out score blocks: same pattern, masked scores 0"
     CHECK(ratio > 0.5);
     CHECK(ratio < 0.56);
     CHECK(forward_gemm_flops(big) < forward_gemm_flops(big, full));
+}
+
+TEST_CASE("the forward pass's positional encoding equals positional_encoding(); forward into a Forward reuses it") {
+    Scene s = tiles_scene(40, 16, 2, 8, 3, Mask::causal());
+    for (int d_model : {16, 30}) {
+        set_d_model(s, d_model);
+        for (int n : {1, 33, 3000}) {
+            CAPTURE(n);
+            CHECK_MAT(positional_for(s, n), positional_encoding(Positional::Sinusoidal, n, d_model, s.seed), 1e-6f);
+        }
+        for (Positional p : {Positional::None, Positional::Sinusoidal, Positional::Learned}) {
+            set_positional(s, p);
+            const Mat all = positional_encoding(p, 300, d_model, s.seed);
+            for (int pos : {0, 1, 77, 299}) CHECK_MAT(Mat(positional_row(s, pos)), Mat(all.row(pos)), 0.0f);
+        }
+        set_positional(s, Positional::Sinusoidal);
+    }
+    // Reusing a Forward of another scene gives the same as a fresh one.
+    Forward reused = forward(tiles_scene(64, 16, 3, 8, 4, Mask::none()));
+    const Scene t = tiles_scene(50, 16, 2, 8, 5, random_matrix_mask(50, 50, 2));
+    forward(t, reused);
+    const Forward fresh = forward(t);
+    REQUIRE(reused.heads.size() == 2);
+    CHECK(reused.fully_masked_rows == fresh.fully_masked_rows);
+    CHECK_MAT(reused.heads[1].pattern, fresh.heads[1].pattern, 0.0f);
+    CHECK_MAT(reused.output, fresh.output, 0.0f);
 }
