@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,8 @@ struct Selection {
     int key = -1;       // selected key column (-1: none)
     int hover_query = -1, hover_key = -1;  // hovered cell this frame (any view)
 };
+
+struct Recovery;  // app/recovery.cpp
 
 struct AppState {
     // -- the document --
@@ -85,6 +88,9 @@ struct AppState {
     void recompute();
     // Clamp the selection to the scene's sizes.
     void clamp_selection();
+    // Autosave and crash recovery (app/recovery.cpp; opaque here).
+    std::shared_ptr<Recovery> recovery;
+
     void set_error(const std::string& msg) { status = msg; status_is_error = true; }
     void set_info(const std::string& msg) { status = msg; status_is_error = false; }
 };

@@ -16,6 +16,9 @@
 
 #include "engine.hpp"
 #include "scene_io.hpp"
+#include "app_state.hpp"
+#include "recovery.hpp"
+#include "soak.hpp"
 #include "window.hpp"
 
 #ifndef ATTNVIZ_SOURCE_DIR
@@ -57,14 +60,16 @@ bool save_png(const std::string& path, int w, int h) {
 
 int run_window(const WindowOptions& opt) {
     const std::string scene_path = opt.scene_path.empty() ? default_scene_path() : opt.scene_path;
-    Scene scene;
+    AppState s;
     try {
-        scene = load_scene(scene_path);
+        s.scene = load_scene(scene_path);
     } catch (const SceneError& e) {
         std::cerr << "attnviz: " << scene_path << ": " << e.what() << "\n";
         return 2;
     }
-    Forward fwd = forward(scene);
+    s.scene_path = opt.scene_path;
+    s.recompute();
+    const Scene& scene = s.scene;
 
     glfwSetErrorCallback(glfw_error);
     if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) {
@@ -99,12 +104,19 @@ int run_window(const WindowOptions& opt) {
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
 
+    // [reliability hook] autosave + crash recovery, soak mode
+    RecoveryInit(s, opt.reliability);
+    SoakRun soak;
+    if (opt.reliability.soak > 0) SoakBegin(s, soak, opt.reliability.soak, opt.reliability.soak_seed);
+    // [/reliability hook]
+
     int frame = 0;
     while (!glfwWindowShouldClose(window)) {
         glfwPollEvents();
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         ImGui::NewFrame();
+        HandleUndoKeys(s);  // [reliability hook]
 
         ImGui::SetNextWindowPos(ImVec2(0, 0));
         ImGui::SetNextWindowSize(io.DisplaySize);
@@ -113,7 +125,7 @@ int run_window(const WindowOptions& opt) {
         ImGui::TextWrapped("%s", scene.description.c_str());
         ImGui::Text("%d tokens, d_model %d, %d heads of %d", scene.n(), scene.d_model, scene.n_heads, scene.d_head);
         ImDrawList* dl = ImGui::GetWindowDrawList();
-        const HeadResult& h = fwd.heads[0];
+        const HeadResult& h = s.fwd.heads[0];
         const ImVec2 origin = ImGui::GetCursorScreenPos();
         const float cell = 32.0f;
         for (Eigen::Index i = 0; i < h.pattern.rows(); ++i)
@@ -126,6 +138,7 @@ int run_window(const WindowOptions& opt) {
         for (int i = 0; i < scene.n(); ++i)
             dl->AddText(ImVec2(origin.x, origin.y + i * cell + 6), IM_COL32_WHITE, scene.input.tokens[static_cast<std::size_t>(i)].text.c_str());
         ImGui::End();
+        RecoveryFrame(s);  // [reliability hook] last: ImGui 1.86 asserts on a window begun after a modal (imgui#4920)
 
         ImGui::Render();
         int w = 0, hgt = 0;
@@ -135,6 +148,12 @@ int run_window(const WindowOptions& opt) {
         glClear(GL_COLOR_BUFFER_BIT);
         ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
         ++frame;
+        // [reliability hook] soak: one random edit per rendered frame, then exit with its verdict
+        if (opt.reliability.soak > 0 && !SoakFrame(s, soak)) {
+            glfwSwapBuffers(window);
+            break;
+        }
+        // [/reliability hook]
         if (opt.frames > 0 && frame >= opt.frames) {
             if (!opt.screenshot.empty() && !save_png(opt.screenshot, w, hgt))
                 std::cerr << "attnviz: could not write " << opt.screenshot << "\n";
@@ -144,11 +163,13 @@ int run_window(const WindowOptions& opt) {
         glfwSwapBuffers(window);
     }
 
+    RecoveryShutdown(s);  // [reliability hook] a normal exit: pending autosave written, marked clean
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();
     glfwDestroyWindow(window);
     glfwTerminate();
+    if (opt.reliability.soak > 0) return SoakFinish(soak);  // [reliability hook]
     return 0;
 }
 

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "recovery.hpp"
+
 namespace attnviz::app {
 
 struct WindowOptions {
@@ -10,6 +12,7 @@ struct WindowOptions {
     int frames = 0;           // >0: quit after this many frames (tests, benchmarks)
     std::string screenshot;   // with frames: PNG of the last frame
     int width = 1280, height = 720;
+    ReliabilityOptions reliability;  // autosave, restore, soak (app/recovery.hpp)
 };
 
 // Opens the window and runs until it is closed. Returns the process exit code.
