@@ -4,7 +4,6 @@
 // (selection, view options) and never computes attention itself.
 #pragma once
 
-#include <cstdint>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -43,6 +42,8 @@ struct PngExport {
     std::string path;
     float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
 };
+
+struct Recovery;  // app/recovery.cpp
 
 struct AppState {
     // -- the document --
@@ -135,6 +136,9 @@ struct AppState {
     void add_recent(const std::string& path);
     void load_recent();
     void save_recent() const;
+    // Autosave and crash recovery (app/recovery.cpp; opaque here).
+    std::shared_ptr<Recovery> recovery;
+
     void set_error(const std::string& msg) { status = msg; status_is_error = true; }
     void set_info(const std::string& msg) { status = msg; status_is_error = false; }
 };

@@ -109,6 +109,15 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::IsMember({"raw", "scaled", "masked", "pattern"}));
     ren->add_option("--size", render_size, "Image size WxH (default 1600x900)");
     ren->add_option("--ui-scale", rnd.ui_scale, "Scale fonts and sizes (default 1)")->check(CLI::Range(0.5, 4.0));
+    // Reliability: autosave, crash recovery, soak (app/recovery.hpp, app/soak.hpp).
+    auto& rel = win.reliability;
+    cli.add_option("--state-dir", rel.state_dir, "Where autosave keeps the last state (default $XDG_STATE_HOME/attnviz or ~/.local/state/attnviz)");
+    cli.add_flag("--restore", rel.restore, "If the last session crashed, restore its autosaved scene without asking");
+    cli.add_flag("!--no-autosave", rel.autosave, "Do not autosave (and do not offer to restore)");
+    cli.add_option("--test-edit", rel.test_edit, "Set the text at start, as an edit (for tests)");
+    cli.add_option("--soak", rel.soak, "Soak test: apply N random edits, one per rendered frame, then report and exit")
+        ->check(CLI::NonNegativeNumber);
+    cli.add_option("--soak-seed", rel.soak_seed, "Random seed for --soak");
 
     ExportArgs ex;
     auto* exp = cli.add_subcommand("export", "Compute a scene and write every intermediate (JSON), or one matrix (CSV, NumPy)");

@@ -26,6 +26,8 @@
 #include "gl.hpp"
 #include "heatmap.hpp"
 #include "panels.hpp"
+#include "recovery.hpp"
+#include "soak.hpp"
 #include "scene_io.hpp"
 #include "window.hpp"
 
@@ -209,6 +211,10 @@ int run_window(const WindowOptions& opt) {
     ImGui::GetIO().IniFilename = ini.empty() ? nullptr : ini.c_str();
     s.load_recent();
     s.add_recent(s.scene_path);
+    RecoveryInit(s, opt.reliability);  // autosave; offers to restore after a crash
+    SoakRun soak;
+    const bool soaking = opt.reliability.soak > 0;
+    if (soaking) SoakBegin(s, soak, opt.reliability.soak, opt.reliability.soak_seed);
 
     std::vector<double> frame_ms;
     std::string last_dump;
@@ -216,13 +222,14 @@ int run_window(const WindowOptions& opt) {
     int frame = 0;
     while (!glfwWindowShouldClose(window) && !s.quit_requested) {
         const auto t0 = std::chrono::steady_clock::now();
-        if (opt.frames > 0) glfwPollEvents();
+        if (opt.frames > 0 || soaking) glfwPollEvents();
         else glfwWaitEventsTimeout(0.05);  // idle at ~20 frames/s, wake at once on input
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         ImGui::NewFrame();
         keyboard_shortcuts(s);
         DrawAllPanels(s);
+        RecoveryFrame(s);  // last: ImGui 1.86 asserts on a window begun after a modal (imgui#4920)
         ImGui::Render();
         int w = 0, h = 0;
         glfwGetFramebufferSize(window, &w, &h);
@@ -233,7 +240,8 @@ int run_window(const WindowOptions& opt) {
         glReadBuffer(GL_BACK);
         if (!s.png_exports.empty()) write_png_exports(s, w, h, ImGui::GetIO().DisplayFramebufferScale);
         ++frame;
-        const bool last = opt.frames > 0 && frame >= opt.frames;
+        const bool soak_done = soaking && !SoakFrame(s, soak);  // one random edit per rendered frame
+        const bool last = (opt.frames > 0 && frame >= opt.frames) || soak_done;
         if (last && !opt.screenshot.empty()) {
             if (!gl::write_png(opt.screenshot, w, h, gl::read_pixels(0, 0, w, h)))
                 std::cerr << "attnviz: could not write " << opt.screenshot << "\n";
@@ -265,8 +273,9 @@ int run_window(const WindowOptions& opt) {
                     skip);
     }
     if (ImGui::GetIO().IniFilename) ImGui::SaveIniSettingsToDisk(ImGui::GetIO().IniFilename);
+    RecoveryShutdown(s);  // a normal exit: pending autosave written, marked clean
     shutdown(window, s);
-    return 0;
+    return soaking ? SoakFinish(soak) : 0;
 }
 
 // ---------------------------------------------------------------------------------------------

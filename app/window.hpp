@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "recovery.hpp"
+
 namespace attnviz::app {
 
 struct WindowOptions {
@@ -13,6 +15,7 @@ struct WindowOptions {
     bool frame_stats = false; // print median / p95 frame time at exit
     std::string dump_state;   // write AppState::state_json() here whenever it changes
     float ui_scale = 0.0f;    // fonts and sizes ×k (projectors); 0 = the monitor's content scale
+    ReliabilityOptions reliability;  // autosave, restore, soak (app/recovery.hpp)
 };
 
 // Opens the window and runs until it is closed. Returns the process exit code.

@@ -127,7 +127,7 @@ void Autosave::write(const Scene& s, const std::string& scene_path) {
     try {
         write_file_atomic(opt_.dir + "/autosave.path", scene_path);
         write_file_atomic(state_path(), scene_to_json(s));
-    } catch (const SceneError& e) {
+    } catch (const std::exception& e) {  // nothing may escape the worker thread
         err = e.what();
     }
     std::lock_guard lk(mu_);

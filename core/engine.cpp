@@ -19,7 +19,8 @@ bool softmax_row(const Mask& mask, int i, int m, const float* scores, float fact
     mask.key_range(i, m, lo, hi);
     const bool dense_band = mask.type == MaskType::None || mask.type == MaskType::Causal ||
                             mask.type == MaskType::SlidingWindow;
-    for (int j = 0; j < lo; ++j) out[j] = 0.0f;
+    // lo may lie past the last key (a sliding window over a shorter source): clamp to m.
+    for (int j = 0; j < std::min(lo, m); ++j) out[j] = 0.0f;
     for (int j = std::max(hi + 1, 0); j < m; ++j) out[j] = 0.0f;
 
     float mx = -std::numeric_limits<float>::infinity();

@@ -362,7 +362,10 @@ std::vector<Token> tokenize_checked(const std::string& text, const char* path) {
 }
 }  // namespace
 
-void set_text(Scene& s, const std::string& text) {
+void set_text(Scene& s, const std::string& raw) {
+    // The scene keeps valid UTF-8 only (a file must be able to hold it): bad bytes become U+FFFD,
+    // which the tokenizer makes one token each, just as it does the bad bytes themselves.
+    const std::string text = is_valid_utf8(raw) ? raw : sanitize_utf8(raw);
     auto tokens = tokenize_checked(text, "text");
     check_sizes(static_cast<int>(tokens.size()), s.m(), s.d_model, s.n_heads, s.d_head);
     transact(s, [&](Scene& c) {
@@ -383,7 +386,8 @@ void set_tokens(Scene& s, const std::vector<std::string>& tokens) {
     });
 }
 
-void set_source_text(Scene& s, const std::string& text) {
+void set_source_text(Scene& s, const std::string& raw) {
+    const std::string text = is_valid_utf8(raw) ? raw : sanitize_utf8(raw);
     auto tokens = tokenize_checked(text, "source.text");
     check_sizes(s.n(), static_cast<int>(tokens.size()), s.d_model, s.n_heads, s.d_head);
     transact(s, [&](Scene& c) {

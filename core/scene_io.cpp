@@ -421,7 +421,7 @@ std::string scene_to_json(const Scene& s) {
     }
     if (s.W_O_given) doc["W_O"] = matrix_json(s.W_O);
     if (!s.view_json.empty()) doc["view"] = Json::parse(s.view_json);
-    return doc.dump(1) + "\n";
+    return doc.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";  // never throws on bad UTF-8
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,7 +525,7 @@ std::string export_json(const Scene& s, const Forward& f) {
     doc["delta"] = matrix_json(f.delta);
     doc["output"] = matrix_json(f.output);
     doc["fully_masked_rows"] = f.fully_masked_rows;
-    return doc.dump() + "\n";
+    return doc.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 namespace {

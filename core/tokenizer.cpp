@@ -78,7 +78,7 @@ bool is_unicode_punct(char32_t c) {
 }
 
 Kind classify(char32_t c) {
-    if (c == kInvalid) return Kind::Invalid;
+    if (c == kInvalid || c == 0xFFFD) return Kind::Invalid;  // U+FFFD stands for a bad byte: one token each
     if (is_space(c)) return Kind::Space;
     if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0)) return Kind::Control;
     if (c >= '0' && c <= '9') return Kind::Digit;

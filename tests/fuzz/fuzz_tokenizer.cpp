@@ -8,6 +8,7 @@
 
 #include "engine.hpp"
 #include "scene.hpp"
+#include "scene_io.hpp"
 #include "tokenizer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -35,6 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     if (s.n() != static_cast<int>(tokens.size())) std::abort();
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+        if (s.input.tokens[i].text != tokens[i].text) std::abort();  // sanitizing first changes no token
+    // The scene saves and loads back to the same tokens.
+    const attnviz::Scene back = attnviz::scene_from_json(attnviz::scene_to_json(s));
+    if (attnviz::token_texts(back.input.tokens) != attnviz::token_texts(s.input.tokens)) std::abort();
     const attnviz::Forward f = attnviz::forward(s);
     if (f.output.rows() != s.n()) std::abort();
     return 0;
