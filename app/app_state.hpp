@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "lecture_state.hpp"  // [lecture]
 #include "scene.hpp"
 
 namespace attnviz::app {
@@ -44,6 +45,8 @@ struct AppState {
     // -- panels shown --
     bool show_tokens = true, show_model = true, show_heatmap = true, show_grid = true, show_compare = true,
          show_shift = true, show_qk = true, show_weights = true, show_inspector = true;
+
+    LectureState lecture;            // [lecture] math panel, presentation view, lecture scenes
 
     // -- undo/redo: whole-scene snapshots (simple; may be replaced by core's history) --
     std::vector<Scene> undo_stack, redo_stack;

@@ -90,6 +90,7 @@ int run_cli(int argc, char** argv) {
     cli.add_option("--screenshot", win.screenshot, "With --frames: save the last frame as PNG");
     cli.add_option("--width", win.width, "Window width")->check(CLI::Range(320, 16384));
     cli.add_option("--height", win.height, "Window height")->check(CLI::Range(240, 16384));
+    cli.add_flag("--presentation", win.presentation, "Start in the presentation view (F5 toggles it)");  // [lecture]
 
     ExportArgs ex;
     auto* exp = cli.add_subcommand("export", "Compute a scene and write every intermediate (JSON), or one matrix (CSV, NumPy)");

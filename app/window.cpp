@@ -14,7 +14,9 @@
 #include <iostream>
 #include <vector>
 
+#include "app_state.hpp"        // [lecture hook]
 #include "engine.hpp"
+#include "panels_lecture.hpp"  // [lecture hook]
 #include "scene_io.hpp"
 #include "window.hpp"
 
@@ -64,7 +66,15 @@ int run_window(const WindowOptions& opt) {
         std::cerr << "attnviz: " << scene_path << ": " << e.what() << "\n";
         return 2;
     }
-    Forward fwd = forward(scene);
+    // [lecture hook] begin: the app state the lecture panels work on
+    AppState app;
+    app.scene = std::move(scene);
+    app.scene_path = scene_path;
+    app.recompute();
+    FindLectureScenes(app);
+    app.lecture.presentation = opt.presentation;
+    if (opt.presentation && app.lecture.scene_index >= 0) OpenLectureScene(app, app.lecture.scene_index);
+    // [lecture hook] end
 
     glfwSetErrorCallback(glfw_error);
     if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) {
@@ -95,6 +105,7 @@ int run_window(const WindowOptions& opt) {
     io.IniFilename = nullptr;
     const std::string font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
     if (std::filesystem::exists(font)) io.Fonts->AddFontFromFileTTF(font.c_str(), 18.0f);
+    InitLectureFonts(app, 18.0f);  // [lecture hook] math glyphs + projector fonts
     ImGui::StyleColorsDark();
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
@@ -105,6 +116,12 @@ int run_window(const WindowOptions& opt) {
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         ImGui::NewFrame();
+        const Scene& scene = app.scene;  // [lecture hook] the scene may change (presentation view)
+        const Forward& fwd = app.fwd;
+        HandleLectureKeys(app);          // [lecture hook] F5, ←/→ steps
+        if (app.lecture.presentation) {  // [lecture hook]
+            DrawPresentation(app);
+        } else {
 
         ImGui::SetNextWindowPos(ImVec2(0, 0));
         ImGui::SetNextWindowSize(io.DisplaySize);
@@ -126,6 +143,8 @@ int run_window(const WindowOptions& opt) {
         for (int i = 0; i < scene.n(); ++i)
             dl->AddText(ImVec2(origin.x, origin.y + i * cell + 6), IM_COL32_WHITE, scene.input.tokens[static_cast<std::size_t>(i)].text.c_str());
         ImGui::End();
+        DrawMathPanel(app);  // [lecture hook]
+        }                    // [lecture hook]
 
         ImGui::Render();
         int w = 0, hgt = 0;

@@ -10,6 +10,7 @@ struct WindowOptions {
     int frames = 0;           // >0: quit after this many frames (tests, benchmarks)
     std::string screenshot;   // with frames: PNG of the last frame
     int width = 1280, height = 720;
+    bool presentation = false;  // [lecture] start in the presentation view (F5)
 };
 
 // Opens the window and runs until it is closed. Returns the process exit code.

@@ -1,0 +1,288 @@
+// attnviz app — the presentation view (F5): one full-screen page per scene for a projector.
+//
+// Large crisp fonts (built at start, see InitLectureFonts), a light high-contrast theme by
+// default, a colour-blind-safe colour map (cividis), few controls. Left: the selected head's
+// heatmap at the stage of the current math step, the selected query's row outlined. Right: the
+// scene's explanation and the current step of the math with its numbers.
+// Keys: ←/→ step (past step 8: next scene), PgDn/PgUp or Space: scene, ↑/↓ query, H head,
+// T theme, C colour map, F5/Esc back.
+#include <epoxy/gl.h>
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "panels_lecture.hpp"
+
+namespace attnviz::app {
+namespace {
+
+constexpr int kMaxPresentedCells = 64;  // per side; larger scenes: use the main view's heatmap
+
+bool pressed(ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); }
+
+void apply_light_theme(ImGuiStyle& style) {
+    ImGui::StyleColorsLight(&style);
+    style.Colors[ImGuiCol_WindowBg] = ImVec4(1, 1, 1, 1);
+    style.Colors[ImGuiCol_Text] = ImVec4(0, 0, 0, 1);
+    style.Colors[ImGuiCol_TextDisabled] = ImVec4(0.30f, 0.30f, 0.30f, 1);
+    style.Colors[ImGuiCol_Separator] = ImVec4(0.2f, 0.2f, 0.2f, 1);
+}
+
+// Rotates the vertices added to `dl` since index `first` by `angle` (radians) around `pivot`:
+// how ImGui text is drawn at an angle.
+void rotate_vertices(ImDrawList* dl, int first, ImVec2 pivot, float angle) {
+    const float c = std::cos(angle), s = std::sin(angle);
+    for (int i = first; i < dl->VtxBuffer.Size; ++i) {
+        ImVec2& p = dl->VtxBuffer[i].pos;
+        const float x = p.x - pivot.x, y = p.y - pivot.y;
+        p = ImVec2(pivot.x + c * x - s * y, pivot.y + s * x + c * y);
+    }
+}
+
+ImU32 to_u32(std::array<std::uint8_t, 3> c) { return IM_COL32(c[0], c[1], c[2], 255); }
+
+// Short cell text: ".33", "-1.5", "12".
+std::string cell_text(float v) {
+    if (std::isinf(v)) return v < 0 ? "−∞" : "∞";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(v));
+    std::size_t len = std::strlen(buf);  // "0.50" → ".5", "-0.25" → "-.25", "3.00" → "3"
+    while (len > 0 && buf[len - 1] == '0') buf[--len] = 0;
+    if (len > 0 && buf[len - 1] == '.') buf[--len] = 0;
+    const bool neg = buf[0] == '-';
+    const char* d = buf + (neg ? 1 : 0);
+    char out[34];
+    std::snprintf(out, sizeof out, "%s%s", neg ? "-" : "", d[0] == '0' && d[1] == '.' ? d + 1 : d);
+    if (std::strcmp(out, "-0") == 0 || std::strcmp(out, "-") == 0 || out[0] == 0) return "0";
+    return out;
+}
+
+// The heatmap: cells as rectangles (at most 64 × 64 here), masked cells hatched, token labels,
+// the selected query row outlined. A click on a row selects that query.
+void draw_heatmap(AppState& app, ImVec2 origin, ImVec2 avail, ImFont* label_font) {
+    const Scene& s = app.scene;
+    const int n = s.n(), m = s.m();
+    const HeadResult& h = app.fwd.heads[static_cast<std::size_t>(app.sel.head)];
+    const Stage stage = app.lecture.stage_follows_step ? StageForStep(app.lecture.math_step) : app.view.stage;
+    const Mat values = stage_matrix(s, h, stage);  // (n, m)
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImU32 ink = ImGui::GetColorU32(ImGuiCol_Text);
+    if (n > kMaxPresentedCells || m > kMaxPresentedCells) {
+        ImGui::SetCursorScreenPos(origin);
+        ImGui::TextWrapped("%d × %d is too large to present cell by cell; use the main view (F5).", n, m);
+        return;
+    }
+    ImGui::PushFont(label_font);
+    float row_label_w = 0, col_label_h = 0;
+    const std::vector<Token>& keys = s.source ? s.source->tokens : s.input.tokens;
+    for (const auto& t : s.input.tokens) row_label_w = std::max(row_label_w, ImGui::CalcTextSize(t.text.c_str()).x);
+    for (const auto& t : keys) col_label_h = std::max(col_label_h, ImGui::CalcTextSize(t.text.c_str()).x);
+    const float line = ImGui::GetTextLineHeight();
+    col_label_h = col_label_h * 0.7072f + line;  // labels at −45°
+    const float cell = std::floor(std::min({(avail.x - row_label_w - 20) / static_cast<float>(m),
+                                            (avail.y - col_label_h - 40) / static_cast<float>(n), 110.0f}));
+    if (cell < 6) {
+        ImGui::PopFont();
+        return;
+    }
+    const ImVec2 grid(origin.x + row_label_w + 14, origin.y + col_label_h + 8);
+    // Colour range: 0..1 for the pattern, else the finite values' range.
+    float lo = 0, hi = 1;
+    if (stage != Stage::Pattern) {
+        lo = std::numeric_limits<float>::infinity();
+        hi = -lo;
+        for (Eigen::Index i = 0; i < values.rows(); ++i)
+            for (Eigen::Index j = 0; j < values.cols(); ++j)
+                if (std::isfinite(values(i, j))) {
+                    lo = std::min(lo, values(i, j));
+                    hi = std::max(hi, values(i, j));
+                }
+        if (!(lo <= hi)) lo = hi = 0;
+    }
+    const bool show_numbers = cell >= ImGui::CalcTextSize("-.00").x + 6;
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < m; ++j) {
+            const ImVec2 a(grid.x + j * cell, grid.y + i * cell), b(a.x + cell - 1, a.y + cell - 1);
+            const float v = values(i, j);
+            if (!s.mask.allows(i, j) || !std::isfinite(v)) {  // masked: grey with hatching
+                dl->AddRectFilled(a, b, IM_COL32(215, 215, 215, 255));
+                dl->PushClipRect(a, b, true);
+                for (float d = -cell; d < cell; d += 8) dl->AddLine(ImVec2(a.x + d, b.y), ImVec2(a.x + d + cell, a.y), IM_COL32(140, 140, 140, 255), 1.5f);
+                dl->PopClipRect();
+                continue;
+            }
+            const float t = hi > lo ? (v - lo) / (hi - lo) : 0.5f;
+            const auto rgb = colormap_rgb(app.lecture.colormap, t);
+            dl->AddRectFilled(a, b, to_u32(rgb));
+            if (show_numbers) {
+                const std::string txt = cell_text(v);
+                const ImVec2 sz = ImGui::CalcTextSize(txt.c_str());
+                const float lum = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
+                dl->AddText(ImVec2(a.x + (cell - sz.x) / 2, a.y + (cell - sz.y) / 2), lum > 128 ? IM_COL32_BLACK : IM_COL32_WHITE, txt.c_str());
+            }
+        }
+    // Labels.
+    for (int i = 0; i < n; ++i) {
+        const char* t = s.input.tokens[static_cast<std::size_t>(i)].text.c_str();
+        const ImVec2 sz = ImGui::CalcTextSize(t);
+        dl->AddText(ImVec2(grid.x - 10 - sz.x, grid.y + i * cell + (cell - sz.y) / 2), ink, t);
+    }
+    for (int j = 0; j < m; ++j) {  // column labels at −45°, starting just above their column
+        const char* t = keys[static_cast<std::size_t>(j)].text.c_str();
+        const ImVec2 pivot(grid.x + (j + 0.5f) * cell - line * 0.35f, grid.y - 8);
+        const int first = dl->VtxBuffer.Size;
+        dl->AddText(ImVec2(pivot.x, pivot.y - line), ink, t);
+        rotate_vertices(dl, first, pivot, -0.785398f);
+    }
+    // The selected query's row, and the hovered key.
+    if (app.sel.query >= 0 && app.sel.query < n)
+        dl->AddRect(ImVec2(grid.x - 2, grid.y + app.sel.query * cell - 2), ImVec2(grid.x + m * cell + 1, grid.y + (app.sel.query + 1) * cell + 1),
+                    IM_COL32(230, 40, 40, 255), 0, 0, 4.0f);
+    // Click a row: select that query.
+    ImGui::SetCursorScreenPos(grid);
+    ImGui::InvisibleButton("heatmap", ImVec2(std::max(m * cell, 1.0f), std::max(n * cell, 1.0f)));
+    if (ImGui::IsItemClicked()) {
+        const int row = static_cast<int>((ImGui::GetIO().MousePos.y - grid.y) / cell);
+        if (row >= 0 && row < n) app.sel.query = row;
+    }
+    ImGui::PopFont();
+}
+
+// The scene's "param_presets" (view): parameter counts computed by core for each size.
+void draw_parameter_presets(const AppState& app) {
+    if (app.scene.view_json.find("param_presets") == std::string::npos) return;
+    const auto view = nlohmann::json::parse(app.scene.view_json, nullptr, false);
+    if (!view.is_object() || !view.contains("param_presets") || !view["param_presets"].is_array()) return;
+    ImGui::Separator();
+    for (const auto& p : view["param_presets"]) {
+        if (!p.is_object()) continue;
+        auto get = [&](const char* k, int fallback) {
+            return p.contains(k) && p[k].is_number_integer() ? p[k].get<std::int64_t>() : std::int64_t(fallback);
+        };
+        try {
+            const ParameterCounts c = parameter_counts(get("d_model", app.scene.d_model), get("n_heads", app.scene.n_heads),
+                                                       get("d_head", app.scene.d_head));
+            const std::string name = p.contains("name") && p["name"].is_string() ? p["name"].get<std::string>() : "";
+            ImGui::Text("%s: d_model %s, %s heads of %s", name.c_str(), format_count(c.d_model).c_str(),
+                        format_count(c.n_heads).c_str(), format_count(c.d_head).c_str());
+            ImGui::Text("   per head: W_Q %s · down + up %s", format_count(c.W_Q_per_head).c_str(),
+                        format_count(c.value_down_per_head + c.value_up_per_head).c_str());
+            ImGui::Text("   full value map %s;  layer total %s", format_count(c.full_value_map).c_str(),
+                        format_count(c.total).c_str());
+        } catch (const SceneError&) {
+        }
+    }
+}
+
+void handle_keys(AppState& app) {
+    auto& L = app.lecture;
+    if (pressed(ImGuiKey_Escape)) L.presentation = false;
+    if (pressed(ImGuiKey_RightArrow)) {
+        if (L.math_step < 8) SetMathStep(app, L.math_step + 1);
+        else if (OpenLectureScene(app, L.scene_index + 1)) SetMathStep(app, 1);
+    }
+    if (pressed(ImGuiKey_LeftArrow)) {
+        if (L.math_step > 1) SetMathStep(app, L.math_step - 1);
+        else if (OpenLectureScene(app, L.scene_index - 1)) SetMathStep(app, 1);
+    }
+    if (pressed(ImGuiKey_PageDown) || pressed(ImGuiKey_Space)) OpenLectureScene(app, L.scene_index + 1);
+    if (pressed(ImGuiKey_PageUp)) OpenLectureScene(app, L.scene_index - 1);
+    if (pressed(ImGuiKey_DownArrow)) app.sel.query = std::min(app.sel.query + 1, app.scene.n() - 1);
+    if (pressed(ImGuiKey_UpArrow)) app.sel.query = std::max(app.sel.query - 1, 0);
+    if (ImGui::IsKeyPressed(GLFW_KEY_H, false)) app.sel.head = (app.sel.head + 1) % std::max(app.scene.n_heads, 1);
+    if (ImGui::IsKeyPressed(GLFW_KEY_T, false)) L.light_theme = !L.light_theme;
+    if (ImGui::IsKeyPressed(GLFW_KEY_C, false))
+        L.colormap = L.colormap == Colormap::Cividis ? Colormap::Viridis
+                     : L.colormap == Colormap::Viridis ? Colormap::Gray : Colormap::Cividis;
+}
+
+}  // namespace
+
+void DrawPresentation(AppState& app) {
+    auto& L = app.lecture;
+    if (!ImGui::GetIO().WantTextInput) handle_keys(app);
+    if (!L.presentation) return;
+    if (app.sel.query < 0 || app.sel.query >= app.scene.n()) app.sel.query = app.scene.n() - 1;
+    app.sel.head = std::clamp(app.sel.head, 0, app.scene.n_heads - 1);
+
+    ImGuiStyle& style = ImGui::GetStyle();
+    const ImGuiStyle saved = style;  // the presentation colours apply to this window only
+    if (L.light_theme) apply_light_theme(style);
+    ImFont* big = L.big_font ? L.big_font : ImGui::GetFont();
+    ImFont* mid = L.mid_font ? L.mid_font : ImGui::GetFont();
+
+    const ImGuiIO& io = ImGui::GetIO();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(io.DisplaySize);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(36, 24));
+    ImGui::Begin("##presentation", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                     ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollWithMouse);
+    const Scene& s = app.scene;
+    const float W = ImGui::GetContentRegionAvail().x, H = ImGui::GetContentRegionAvail().y;
+
+    // Title line.
+    ImGui::PushFont(big);
+    ImGui::TextUnformatted(s.title.c_str());
+    ImGui::PopFont();
+    ImGui::PushFont(mid);
+    if (L.scene_index >= 0) {
+        const std::string page = std::to_string(L.scene_index + 1) + " / " + std::to_string(L.scene_files.size());
+        ImGui::SameLine(W - ImGui::CalcTextSize(page.c_str()).x);
+        ImGui::TextDisabled("%s", page.c_str());
+    }
+    std::string sub = "head " + std::to_string(app.sel.head) + " of " + std::to_string(s.n_heads) + "  ·  " +
+                      stage_name(L.stage_follows_step ? StageForStep(L.math_step) : app.view.stage);
+    if (s.mask.type != MaskType::None)  // why masks matter for cost: computed scores against n·m
+        sub += "  ·  " + std::string(mask_type_name(s.mask.type)) + " mask: " +
+               format_count(s.mask.allowed_count(s.n(), s.m())) + " of " +
+               format_count(static_cast<std::int64_t>(s.n()) * s.m()) + " scores computed";
+    ImGui::TextDisabled("%s", sub.c_str());
+    ImGui::PopFont();
+    ImGui::Separator();
+
+    const float top = ImGui::GetCursorScreenPos().y;
+    const float left_w = std::floor(W * 0.52f);
+    const float body_h = H - (top - ImGui::GetWindowPos().y) - 20;
+    draw_heatmap(app, ImVec2(ImGui::GetWindowPos().x + 36, top + 8), ImVec2(left_w, body_h - 40), mid);
+
+    // Right column: the explanation, then the current step of the math.
+    ImGui::SetCursorScreenPos(ImVec2(ImGui::GetWindowPos().x + 36 + left_w + 24, top + 8));
+    ImGui::BeginChild("explain", ImVec2(W - left_w - 24, body_h - 40), false);  // the mouse wheel scrolls long text
+    ImGui::PushFont(mid);
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextUnformatted(s.description.c_str());
+    draw_parameter_presets(app);
+    ImGui::Spacing();
+    ImGui::Separator();
+    if (const QueryExplanation* x = CurrentExplanation(app)) {
+        const ExplainStep& st = x->steps[static_cast<std::size_t>(L.math_step - 1)];
+        ImGui::Text("(%d/8) %s", st.number, st.title.c_str());
+        ImGui::TextColored(L.light_theme ? ImVec4(0.05f, 0.25f, 0.65f, 1) : ImVec4(0.55f, 0.8f, 1, 1), "%s", st.formula.c_str());
+        ImGui::Text("query: '%s'", x->query_token.c_str());
+        const int shown = std::min<int>(static_cast<int>(st.lines.size()), 8);
+        for (int k = 0; k < shown; ++k) ImGui::TextUnformatted(st.lines[static_cast<std::size_t>(k)].c_str());
+        if (static_cast<int>(st.lines.size()) > shown) ImGui::TextDisabled("…");
+    }
+    ImGui::PopTextWrapPos();
+    ImGui::PopFont();
+    ImGui::EndChild();
+
+    // Key hints.
+    ImGui::SetCursorScreenPos(ImVec2(ImGui::GetWindowPos().x + 36, ImGui::GetWindowPos().y + io.DisplaySize.y - ImGui::GetTextLineHeight() - 14));
+    ImGui::TextDisabled("←/→ step   PgUp/PgDn scene   ↑/↓ query   H head   T theme   C colours   F5 back");
+    ImGui::End();
+    ImGui::PopStyleVar();
+    style = saved;
+}
+
+}  // namespace attnviz::app
