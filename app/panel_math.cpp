@@ -30,7 +30,8 @@ void draw_key_table(AppState& app, const QueryExplanation& x, int step) {
     else columns += std::min(step, 5) - 1;  // q·k, scaled, mask, weight
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingFixedFit;
-    const float height = std::min(ImGui::GetTextLineHeightWithSpacing() * (static_cast<float>(m) + 1.5f), 360.0f);
+    const float rows_h = ImGui::GetFrameHeightWithSpacing() * (static_cast<float>(m) + 1.5f);
+    const float height = std::min(rows_h, std::max(ImGui::GetContentRegionAvail().y - 8.0f, 160.0f));
     if (!ImGui::BeginTable("keys", columns, flags, ImVec2(0, height))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("key");
@@ -118,7 +119,9 @@ void draw_step_body(AppState& app, const QueryExplanation& x, const ExplainStep&
 void DrawMathPanel(AppState& app) {
     auto& L = app.lecture;
     if (!L.show_math) return;
-    ImGui::SetNextWindowSize(ImVec2(620, 680), ImGuiCond_FirstUseEver);
+    const ImVec2 display = ImGui::GetIO().DisplaySize;
+    ImGui::SetNextWindowPos(ImVec2(std::max(display.x - 640.0f, 0.0f), 40.0f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(620, std::min(680.0f, std::max(display.y - 60.0f, 200.0f))), ImGuiCond_FirstUseEver);
     if (!ImGui::Begin("Step-by-step math", &L.show_math)) {
         ImGui::End();
         return;

@@ -57,6 +57,7 @@ TEST_CASE("explain: a tiny case by hand, every step") {
     CHECK(x.steps[1].lines.at(0) == "q·k_0 'red' = 1.099");  // ln 3 = 1.0986
     CHECK(x.steps[4].lines.at(1) == "w_0 'red' = 0.75");
     CHECK(x.steps[5].lines.at(0) == "z = [1.5, 1]");
+    CHECK(x.steps[5].lines.at(1) == "  = 0.75·v_0 'red' + 0.25·v_1 'dog'");
     CHECK(x.steps[7].lines.at(2) == "E'_i = [2.5, 1]");
 }
 
