@@ -66,45 +66,53 @@ std::string cell_text(float v) {
     return out;
 }
 
-// The heatmap: cells as rectangles (at most 64 × 64 here), masked cells hatched, token labels,
-// the selected query row outlined. A click on a row selects that query.
-void draw_heatmap(AppState& app, ImVec2 origin, ImVec2 avail, ImFont* label_font) {
-    const Scene& s = app.scene;
-    const int n = s.n(), m = s.m();
-    const HeadResult& h = app.fwd.heads[static_cast<std::size_t>(app.sel.head)];
-    const Stage stage = app.lecture.stage_follows_step ? StageForStep(app.lecture.math_step) : app.view.stage;
-    const Mat values = stage_matrix(s, h, stage);  // (n, m)
+// One heatmap to draw: values, labels, which cells are allowed, a caption.
+struct Panel {
+    Mat values;                          // (n, m) at the shown stage
+    std::vector<std::string> rows, cols;
+    std::vector<std::uint8_t> allowed;   // (n·m), 1 = computed; empty: all
+    bool pattern = true;                 // fixed 0..1 colour range (else the finite range)
+    std::string caption;
+    bool clickable = false;              // a click on a row selects that query
+};
+
+// Cells as rectangles (at most 64 × 64 here), masked cells hatched, token labels (columns at
+// −45°), the selected query's row outlined, the caption underneath.
+void draw_panel(AppState& app, const Panel& P, ImVec2 origin, ImVec2 avail, ImFont* label_font, int id) {
+    const int n = static_cast<int>(P.values.rows()), m = static_cast<int>(P.values.cols());
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImU32 ink = ImGui::GetColorU32(ImGuiCol_Text);
+    ImGui::PushFont(label_font);
     if (n > kMaxPresentedCells || m > kMaxPresentedCells) {
         ImGui::SetCursorScreenPos(origin);
+        ImGui::PushTextWrapPos(origin.x + avail.x);
         ImGui::TextWrapped("%d × %d is too large to present cell by cell; use the main view (F5).", n, m);
+        ImGui::PopTextWrapPos();
+        ImGui::PopFont();
         return;
     }
-    ImGui::PushFont(label_font);
-    float row_label_w = 0, col_label_h = 0;
-    const std::vector<Token>& keys = s.source ? s.source->tokens : s.input.tokens;
-    for (const auto& t : s.input.tokens) row_label_w = std::max(row_label_w, ImGui::CalcTextSize(t.text.c_str()).x);
-    for (const auto& t : keys) col_label_h = std::max(col_label_h, ImGui::CalcTextSize(t.text.c_str()).x);
     const float line = ImGui::GetTextLineHeight();
+    float row_label_w = 0, col_label_h = 0;
+    for (const auto& t : P.rows) row_label_w = std::max(row_label_w, ImGui::CalcTextSize(t.c_str()).x);
+    for (const auto& t : P.cols) col_label_h = std::max(col_label_h, ImGui::CalcTextSize(t.c_str()).x);
     col_label_h = col_label_h * 0.7072f + line;  // labels at −45°
-    const float cell = std::floor(std::min({(avail.x - row_label_w - 20) / static_cast<float>(m),
-                                            (avail.y - col_label_h - 40) / static_cast<float>(n), 110.0f}));
+    const float caption_h = P.caption.empty() ? 0.0f : 2.4f * line + 8;
+    const float cell = std::floor(std::min({(avail.x - row_label_w - 20) / static_cast<float>(std::max(m, 1)),
+                                            (avail.y - col_label_h - caption_h - 16) / static_cast<float>(std::max(n, 1)), 110.0f}));
     if (cell < 6) {
         ImGui::PopFont();
         return;
     }
     const ImVec2 grid(origin.x + row_label_w + 14, origin.y + col_label_h + 8);
-    // Colour range: 0..1 for the pattern, else the finite values' range.
     float lo = 0, hi = 1;
-    if (stage != Stage::Pattern) {
+    if (!P.pattern) {
         lo = std::numeric_limits<float>::infinity();
         hi = -lo;
-        for (Eigen::Index i = 0; i < values.rows(); ++i)
-            for (Eigen::Index j = 0; j < values.cols(); ++j)
-                if (std::isfinite(values(i, j))) {
-                    lo = std::min(lo, values(i, j));
-                    hi = std::max(hi, values(i, j));
+        for (Eigen::Index i = 0; i < P.values.rows(); ++i)
+            for (Eigen::Index j = 0; j < P.values.cols(); ++j)
+                if (std::isfinite(P.values(i, j))) {
+                    lo = std::min(lo, P.values(i, j));
+                    hi = std::max(hi, P.values(i, j));
                 }
         if (!(lo <= hi)) lo = hi = 0;
     }
@@ -112,8 +120,9 @@ void draw_heatmap(AppState& app, ImVec2 origin, ImVec2 avail, ImFont* label_font
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < m; ++j) {
             const ImVec2 a(grid.x + j * cell, grid.y + i * cell), b(a.x + cell - 1, a.y + cell - 1);
-            const float v = values(i, j);
-            if (!s.mask.allows(i, j) || !std::isfinite(v)) {  // masked: grey with hatching
+            const float v = P.values(i, j);
+            const bool allowed = P.allowed.empty() || P.allowed[static_cast<std::size_t>(i) * m + j];
+            if (!allowed || !std::isfinite(v)) {  // masked: grey with hatching
                 dl->AddRectFilled(a, b, IM_COL32(215, 215, 215, 255));
                 dl->PushClipRect(a, b, true);
                 for (float d = -cell; d < cell; d += 8) dl->AddLine(ImVec2(a.x + d, b.y), ImVec2(a.x + d + cell, a.y), IM_COL32(140, 140, 140, 255), 1.5f);
@@ -130,31 +139,150 @@ void draw_heatmap(AppState& app, ImVec2 origin, ImVec2 avail, ImFont* label_font
                 dl->AddText(ImVec2(a.x + (cell - sz.x) / 2, a.y + (cell - sz.y) / 2), lum > 128 ? IM_COL32_BLACK : IM_COL32_WHITE, txt.c_str());
             }
         }
-    // Labels.
-    for (int i = 0; i < n; ++i) {
-        const char* t = s.input.tokens[static_cast<std::size_t>(i)].text.c_str();
+    for (int i = 0; i < n && i < static_cast<int>(P.rows.size()); ++i) {
+        const char* t = P.rows[static_cast<std::size_t>(i)].c_str();
         const ImVec2 sz = ImGui::CalcTextSize(t);
         dl->AddText(ImVec2(grid.x - 10 - sz.x, grid.y + i * cell + (cell - sz.y) / 2), ink, t);
     }
-    for (int j = 0; j < m; ++j) {  // column labels at −45°, starting just above their column
-        const char* t = keys[static_cast<std::size_t>(j)].text.c_str();
+    for (int j = 0; j < m && j < static_cast<int>(P.cols.size()); ++j) {  // at −45°, just above the column
         const ImVec2 pivot(grid.x + (j + 0.5f) * cell - line * 0.35f, grid.y - 8);
         const int first = dl->VtxBuffer.Size;
-        dl->AddText(ImVec2(pivot.x, pivot.y - line), ink, t);
+        dl->AddText(ImVec2(pivot.x, pivot.y - line), ink, P.cols[static_cast<std::size_t>(j)].c_str());
         rotate_vertices(dl, first, pivot, -0.785398f);
     }
-    // The selected query's row, and the hovered key.
     if (app.sel.query >= 0 && app.sel.query < n)
         dl->AddRect(ImVec2(grid.x - 2, grid.y + app.sel.query * cell - 2), ImVec2(grid.x + m * cell + 1, grid.y + (app.sel.query + 1) * cell + 1),
                     IM_COL32(230, 40, 40, 255), 0, 0, 4.0f);
-    // Click a row: select that query.
-    ImGui::SetCursorScreenPos(grid);
-    ImGui::InvisibleButton("heatmap", ImVec2(std::max(m * cell, 1.0f), std::max(n * cell, 1.0f)));
-    if (ImGui::IsItemClicked()) {
-        const int row = static_cast<int>((ImGui::GetIO().MousePos.y - grid.y) / cell);
-        if (row >= 0 && row < n) app.sel.query = row;
+    if (!P.caption.empty()) {
+        ImGui::SetCursorScreenPos(ImVec2(grid.x, grid.y + n * cell + 8));
+        ImGui::PushTextWrapPos(origin.x + avail.x);
+        ImGui::TextUnformatted(P.caption.c_str());
+        ImGui::PopTextWrapPos();
+    }
+    if (P.clickable) {
+        ImGui::SetCursorScreenPos(grid);
+        ImGui::PushID(id);
+        ImGui::InvisibleButton("heatmap", ImVec2(std::max(m * cell, 1.0f), std::max(n * cell, 1.0f)));
+        if (ImGui::IsItemClicked()) {
+            const int row = static_cast<int>((ImGui::GetIO().MousePos.y - grid.y) / cell);
+            if (row >= 0 && row < n) app.sel.query = row;
+        }
+        ImGui::PopID();
     }
     ImGui::PopFont();
+}
+
+std::vector<std::uint8_t> allowed_cells(const Scene& s) {
+    std::vector<std::uint8_t> a(static_cast<std::size_t>(s.n()) * static_cast<std::size_t>(s.m()));
+    for (int i = 0; i < s.n(); ++i)
+        for (int j = 0; j < s.m(); ++j) a[static_cast<std::size_t>(i) * s.m() + j] = s.mask.allows(i, j) ? 1 : 0;
+    return a;
+}
+
+Stage shown_stage(const AppState& app) {
+    return app.lecture.stage_follows_step ? StageForStep(app.lecture.math_step) : app.view.stage;
+}
+
+// The panel of one head of a scene and its forward pass, at the shown stage.
+Panel head_panel(const AppState& app, const Scene& s, const Forward& f, int head, std::string caption) {
+    Panel P;
+    const Stage st = shown_stage(app);
+    P.values = stage_matrix(s, f.heads[static_cast<std::size_t>(head)], st);
+    P.pattern = st == Stage::Pattern;
+    P.rows = token_texts(s.input.tokens);
+    P.cols = token_texts(s.source ? s.source->tokens : s.input.tokens);
+    P.allowed = allowed_cells(s);
+    P.caption = std::move(caption);
+    return P;
+}
+
+std::string fmt_weight(double w) { return format_number(std::round(w * 1000.0) / 1000.0); }
+
+// A mask from the scene format's JSON ("causal", {"type": "strided", "stride": 4}, …).
+bool mask_from_view(const nlohmann::json& j, Mask& out) {
+    const std::string type = j.is_string() ? j.get<std::string>() : j.is_object() && j.contains("type") && j["type"].is_string()
+                                                                          ? j["type"].get<std::string>() : "";
+    const auto t = mask_type_from_name(type);
+    if (!t || *t == MaskType::Matrix) return false;
+    out = Mask{};
+    out.type = *t;
+    for (const char* k : {"width", "stride", "block"})
+        if (j.is_object() && j.contains(k) && j[k].is_number_integer()) out.size = j[k].get<int>();
+    return (*t != MaskType::SlidingWindow && *t != MaskType::Strided && *t != MaskType::Fixed) || out.size > 0;
+}
+
+// The heatmaps of the page: the selected head, or the scene's "compare" view side by side
+// (docs/lecture-scenes.md). Every matrix comes from core's forward pass of the scene or of a
+// copy with one thing changed.
+std::vector<Panel> page_panels(AppState& app) {
+    const Scene& s = app.scene;
+    const int h = app.sel.head;
+    const auto view = s.view_json.empty() ? nlohmann::json() : nlohmann::json::parse(s.view_json, nullptr, false);
+    const std::string compare = view.is_object() && view.contains("compare") && view["compare"].is_string()
+                                    ? view["compare"].get<std::string>() : "";
+    std::vector<Panel> panels;
+    if (compare == "permuted" && view.contains("permutation") && view["permutation"].is_array() &&
+        static_cast<int>(view["permutation"].size()) == s.n()) {
+        std::vector<int> perm;
+        for (const auto& v : view["permutation"]) perm.push_back(v.is_number_integer() ? v.get<int>() : -1);
+        std::vector<int> sorted = perm;
+        std::sort(sorted.begin(), sorted.end());
+        for (int i = 0; i < s.n(); ++i)
+            if (sorted[static_cast<std::size_t>(i)] != i) return {head_panel(app, s, app.fwd, h, "")};
+        Scene p = s;  // the same tokens in the other order
+        for (int i = 0; i < s.n(); ++i) {
+            p.input.tokens[static_cast<std::size_t>(i)] = s.input.tokens[static_cast<std::size_t>(perm[static_cast<std::size_t>(i)])];
+            p.input.embeddings.row(i) = s.input.embeddings.row(perm[static_cast<std::size_t>(i)]);
+        }
+        const Forward fp = forward(p);
+        float diff = 0;  // E' of the shuffled text against the original rows shuffled
+        for (int i = 0; i < s.n(); ++i)
+            diff = std::max(diff, (fp.output.row(i) - app.fwd.output.row(perm[static_cast<std::size_t>(i)])).cwiseAbs().maxCoeff());
+        const std::string pos = std::string("positions: ") + positional_name(s.positional) + " (P toggles)";
+        panels.push_back(head_panel(app, s, app.fwd, h, pos));
+        panels.push_back(head_panel(app, p, fp, h, "shuffled: E' rows differ from the original rows by " + format_number(diff)));
+    } else if (compare == "unmasked" && s.mask.type != MaskType::None) {
+        Scene u = s;
+        u.mask = Mask::none();
+        panels.push_back(head_panel(app, s, app.fwd, h, std::string(mask_type_name(s.mask.type)) + " mask"));
+        panels.push_back(head_panel(app, u, app.fwd_unmasked, h, "no mask: later tokens leak into earlier rows"));
+    } else if (compare == "scale") {
+        Scene other = s;
+        other.scale = !s.scale;
+        const Forward fo = forward(other);
+        const Scene& on = s.scale ? s : other;
+        const Scene& off = s.scale ? other : s;
+        const Forward& f_on = s.scale ? app.fwd : fo;
+        const Forward& f_off = s.scale ? fo : app.fwd;
+        auto cap = [&](const char* what, const Forward& f) {
+            return std::string(what) + ", d_k = " + std::to_string(s.d_head) + ", T = " + format_number(s.temperature) +
+                   ": mean largest weight " + fmt_weight(mean_max_weight(f.heads[static_cast<std::size_t>(h)].pattern));
+        };
+        panels.push_back(head_panel(app, on, f_on, h, cap("÷ √d_k", f_on)));
+        panels.push_back(head_panel(app, off, f_off, h, cap("not scaled", f_off)));
+    } else if (compare == "heads" && s.n_heads > 1) {
+        for (int k = 0; k < std::min(s.n_heads, 4); ++k) {
+            std::string name = "head " + std::to_string(k);
+            if (view.contains("head_names") && view["head_names"].is_array() && k < static_cast<int>(view["head_names"].size()) &&
+                view["head_names"][static_cast<std::size_t>(k)].is_string())
+                name += ": " + view["head_names"][static_cast<std::size_t>(k)].get<std::string>();
+            panels.push_back(head_panel(app, s, app.fwd, k, name));
+        }
+    } else if (compare == "masks" && view.contains("masks") && view["masks"].is_array()) {
+        for (const auto& mj : view["masks"]) {
+            Mask mask;
+            if (panels.size() == 3 || !mask_from_view(mj, mask)) break;
+            Scene c = s;
+            c.mask = mask;
+            const Forward fc = forward(c);
+            panels.push_back(head_panel(app, c, fc, h,
+                                        std::string(mask_type_name(mask.type)) + ": " + format_count(mask.allowed_count(c.n(), c.m())) +
+                                            " of " + format_count(static_cast<std::int64_t>(c.n()) * c.m()) + " scores"));
+        }
+    }
+    if (panels.empty()) panels.push_back(head_panel(app, s, app.fwd, h, ""));
+    panels[0].clickable = true;
+    return panels;
 }
 
 // The scene's "param_presets" (view): parameter counts computed by core for each size.
@@ -200,6 +328,20 @@ void handle_keys(AppState& app) {
     if (pressed(ImGuiKey_UpArrow)) app.sel.query = std::max(app.sel.query - 1, 0);
     if (ImGui::IsKeyPressed(GLFW_KEY_H, false)) app.sel.head = (app.sel.head + 1) % std::max(app.scene.n_heads, 1);
     if (ImGui::IsKeyPressed(GLFW_KEY_T, false)) L.light_theme = !L.light_theme;
+    // Scene-specific keys: P positions on/off, 1/2/3 d_k presets, +/- temperature.
+    if (ImGui::IsKeyPressed(GLFW_KEY_P, false))
+        app.edit([](Scene& s) { set_positional(s, s.positional == Positional::None ? Positional::Sinusoidal : Positional::None); });
+    const auto view = app.scene.view_json.empty() ? nlohmann::json() : nlohmann::json::parse(app.scene.view_json, nullptr, false);
+    if (view.is_object() && view.contains("d_head_presets") && view["d_head_presets"].is_array())
+        for (int k = 0; k < static_cast<int>(view["d_head_presets"].size()) && k < 9; ++k)
+            if (ImGui::IsKeyPressed(GLFW_KEY_1 + k, false) && view["d_head_presets"][static_cast<std::size_t>(k)].is_number_integer()) {
+                const int d = view["d_head_presets"][static_cast<std::size_t>(k)].get<int>();
+                app.edit([d](Scene& s) { set_d_head(s, d); });
+            }
+    if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL) || ImGui::IsKeyPressed(GLFW_KEY_KP_ADD))
+        app.edit([](Scene& s) { set_temperature(s, s.temperature * 2.0f); });
+    if (ImGui::IsKeyPressed(GLFW_KEY_MINUS) || ImGui::IsKeyPressed(GLFW_KEY_KP_SUBTRACT))
+        app.edit([](Scene& s) { set_temperature(s, s.temperature / 2.0f); });
     if (ImGui::IsKeyPressed(GLFW_KEY_C, false))
         L.colormap = L.colormap == Colormap::Cividis ? Colormap::Viridis
                      : L.colormap == Colormap::Viridis ? Colormap::Gray : Colormap::Cividis;
@@ -251,9 +393,13 @@ void DrawPresentation(AppState& app) {
     ImGui::Separator();
 
     const float top = ImGui::GetCursorScreenPos().y;
-    const float left_w = std::floor(W * 0.52f);
+    const std::vector<Panel> panels = page_panels(app);
+    const float left_w = std::floor(W * (panels.size() > 1 ? 0.64f : 0.52f));
     const float body_h = H - (top - ImGui::GetWindowPos().y) - 20;
-    draw_heatmap(app, ImVec2(ImGui::GetWindowPos().x + 36, top + 8), ImVec2(left_w, body_h - 40), mid);
+    const float panel_w = std::floor(left_w / static_cast<float>(panels.size()));
+    for (std::size_t k = 0; k < panels.size(); ++k)
+        draw_panel(app, panels[k], ImVec2(ImGui::GetWindowPos().x + 36 + panel_w * k, top + 8), ImVec2(panel_w - 8, body_h - 40),
+                   panels.size() > 2 ? ImGui::GetFont() : mid, static_cast<int>(k));
 
     // Right column: the explanation, then the current step of the math.
     ImGui::SetCursorScreenPos(ImVec2(ImGui::GetWindowPos().x + 36 + left_w + 24, top + 8));
@@ -279,7 +425,10 @@ void DrawPresentation(AppState& app) {
 
     // Key hints.
     ImGui::SetCursorScreenPos(ImVec2(ImGui::GetWindowPos().x + 36, ImGui::GetWindowPos().y + io.DisplaySize.y - ImGui::GetTextLineHeight() - 14));
-    ImGui::TextDisabled("←/→ step   PgUp/PgDn scene   ↑/↓ query   H head   T theme   C colours   F5 back");
+    std::string hints = "←/→ step   PgUp/PgDn scene   ↑/↓ query   H head   T theme   C colours   F5 back";
+    if (s.view_json.find("permuted") != std::string::npos) hints += "   P positions";
+    if (s.view_json.find("d_head_presets") != std::string::npos) hints += "   1/2/3 d_k   +/− temperature";
+    ImGui::TextDisabled("%s", hints.c_str());
     ImGui::End();
     ImGui::PopStyleVar();
     style = saved;

@@ -240,6 +240,13 @@ ParameterCounts parameter_counts(std::int64_t d_model, std::int64_t n_heads, std
 
 ParameterCounts parameter_counts(const Scene& s) { return parameter_counts(s.d_model, s.n_heads, s.d_head); }
 
+double mean_max_weight(const Mat& pattern) {
+    if (pattern.rows() == 0 || pattern.cols() == 0) return 0.0;
+    double total = 0;
+    for (Eigen::Index i = 0; i < pattern.rows(); ++i) total += pattern.row(i).maxCoeff();
+    return total / static_cast<double>(pattern.rows());
+}
+
 Mat value_map(const Scene& s, int head) {
     if (head < 0 || head >= s.n_heads)
         throw SceneError("head", "head " + std::to_string(head) + " is out of range 0.." + std::to_string(s.n_heads - 1));

@@ -154,6 +154,12 @@ TEST_CASE("parameter counts: sizes checked, overflow caught, numbers by hand") {
     CHECK_THROWS_AS(parameter_counts(std::int64_t(1) << 40, 1 << 20, std::int64_t(1) << 10), SceneError);
 }
 
+TEST_CASE("mean largest weight: uniform rows 1/m, one-hot rows 1") {
+    CHECK(mean_max_weight(mat({{0.25f, 0.25f, 0.25f, 0.25f}, {1, 0, 0, 0}})) == doctest::Approx((0.25 + 1.0) / 2));
+    CHECK(mean_max_weight(mat({{0.5f, 0.5f}})) == doctest::Approx(0.5));
+    CHECK(mean_max_weight(Mat(0, 3)) == 0.0);
+}
+
 TEST_CASE("formatting for the panel") {
     CHECK(format_count(1572864) == "1,572,864");
     CHECK(format_count(603979776) == "603,979,776");
