@@ -396,10 +396,26 @@ void DrawPresentation(AppState& app) {
     const std::vector<Panel> panels = page_panels(app);
     const float left_w = std::floor(W * (panels.size() > 1 ? 0.64f : 0.52f));
     const float body_h = H - (top - ImGui::GetWindowPos().y) - 20;
-    const float panel_w = std::floor(left_w / static_cast<float>(panels.size()));
-    for (std::size_t k = 0; k < panels.size(); ++k)
-        draw_panel(app, panels[k], ImVec2(ImGui::GetWindowPos().x + 36 + panel_w * k, top + 8), ImVec2(panel_w - 8, body_h - 40),
-                   panels.size() > 2 ? ImGui::GetFont() : mid, static_cast<int>(k));
+    // Side by side, or in a grid when that gives larger cells (labels take about 140 px).
+    const int count = static_cast<int>(panels.size());
+    const float area_h = body_h - 40;
+    int best_cols = count;
+    float best_cell = 0;
+    for (int cols = count; cols >= 1; --cols) {  // side by side unless a grid is clearly better
+        const int rows = (count + cols - 1) / cols;
+        const float cell = std::min((left_w / cols - 140) / static_cast<float>(std::max<Eigen::Index>(panels[0].values.cols(), 1)),
+                                    (area_h / rows - 140) / static_cast<float>(std::max<Eigen::Index>(panels[0].values.rows(), 1)));
+        if (cell > best_cell * 1.25f) {
+            best_cell = cell;
+            best_cols = cols;
+        }
+    }
+    const int grid_rows = (count + best_cols - 1) / best_cols;
+    const float panel_w = std::floor(left_w / static_cast<float>(best_cols)), panel_h = std::floor(area_h / static_cast<float>(grid_rows));
+    for (int k = 0; k < count; ++k)
+        draw_panel(app, panels[static_cast<std::size_t>(k)],
+                   ImVec2(ImGui::GetWindowPos().x + 36 + panel_w * static_cast<float>(k % best_cols), top + 8 + panel_h * static_cast<float>(k / best_cols)),
+                   ImVec2(panel_w - 8, panel_h - 8), count > 2 ? ImGui::GetFont() : mid, k);
 
     // Right column: the explanation, then the current step of the math.
     ImGui::SetCursorScreenPos(ImVec2(ImGui::GetWindowPos().x + 36 + left_w + 24, top + 8));
