@@ -81,7 +81,13 @@ bool OpenLectureScene(AppState& app, int index) {
     app.redo_stack.clear();
     app.lecture.scene_index = index;
     app.lecture.explanation_valid = false;
-    // The scene's "view" presets (see docs/lecture-scenes.md): head, query, stage.
+    ApplyViewPresets(app);
+    app.set_info("scene " + std::to_string(index + 1) + " of " + std::to_string(n) + ": " + app.scene.title);
+    return true;
+}
+
+void ApplyViewPresets(AppState& app) {
+    // The scene's "view" presets (see docs/lecture-scenes.md): head, query.
     app.sel.head = 0;
     app.sel.query = app.scene.n() - 1;
     app.sel.key = -1;
@@ -94,9 +100,8 @@ bool OpenLectureScene(AppState& app, int index) {
     }
     app.recompute();  // clamps the selection
     if (app.sel.query < 0) app.sel.query = 0;
+    app.lecture.explanation_valid = false;
     SetMathStep(app, app.lecture.math_step);
-    app.set_info("scene " + std::to_string(index + 1) + " of " + std::to_string(n) + ": " + app.scene.title);
-    return true;
 }
 
 Stage StageForStep(int step) {

@@ -24,6 +24,9 @@ void FindLectureScenes(AppState& app);
 // Returns false (and sets the status message) when it cannot be loaded.
 bool OpenLectureScene(AppState& app, int index);
 
+// Selects the scene's "view" presets (head, query) and recomputes.
+void ApplyViewPresets(AppState& app);
+
 // F5 toggles the presentation view; outside text fields, ←/→ step the math, ↑/↓ pick the query.
 void HandleLectureKeys(AppState& app);
 

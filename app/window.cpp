@@ -73,7 +73,7 @@ int run_window(const WindowOptions& opt) {
     app.recompute();
     FindLectureScenes(app);
     app.lecture.presentation = opt.presentation;
-    if (opt.presentation && app.lecture.scene_index >= 0) OpenLectureScene(app, app.lecture.scene_index);
+    ApplyViewPresets(app);
     // [lecture hook] end
 
     glfwSetErrorCallback(glfw_error);
