@@ -27,7 +27,8 @@ namespace {
 
 constexpr int kMaxPresentedCells = 64;  // per side; larger scenes: use the main view's heatmap
 
-bool pressed(ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); }
+// No auto-repeat: a key held a moment too long must not skip a step in front of an audience.
+bool pressed(ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k), false); }
 
 void apply_light_theme(ImGuiStyle& style) {
     ImGui::StyleColorsLight(&style);
@@ -168,6 +169,63 @@ void draw_panel(AppState& app, const Panel& P, ImVec2 origin, ImVec2 avail, ImFo
             if (row >= 0 && row < n) app.sel.query = row;
         }
         ImGui::PopID();
+    }
+    ImGui::PopFont();
+}
+
+// The shift plot: every token's E → E' in two dimensions (core's shift_plot_dims), the selected
+// query's arrow drawn bold.
+void draw_shift_plot(const AppState& app, ImVec2 origin, ImVec2 avail, ImFont* font) {
+    const Scene& s = app.scene;
+    const Forward& f = app.fwd;
+    const auto [dx, dy] = shift_plot_dims(s, f);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImGui::PushFont(font);
+    const float line = ImGui::GetTextLineHeight();
+    const ImU32 ink = ImGui::GetColorU32(ImGuiCol_Text);
+    float x_lo = 0, x_hi = 0, y_lo = 0, y_hi = 0;
+    for (int i = 0; i < s.n(); ++i) {
+        x_lo = std::min({x_lo, f.E(i, dx), f.output(i, dx)});
+        x_hi = std::max({x_hi, f.E(i, dx), f.output(i, dx)});
+        y_lo = std::min({y_lo, f.E(i, dy), f.output(i, dy)});
+        y_hi = std::max({y_hi, f.E(i, dy), f.output(i, dy)});
+    }
+    const float px = std::max(x_hi - x_lo, 1e-3f) * 0.15f, py = std::max(y_hi - y_lo, 1e-3f) * 0.15f;
+    x_lo -= px; x_hi += px; y_lo -= py; y_hi += py;
+    const ImVec2 a(origin.x + line * 1.5f, origin.y + line * 1.5f);
+    const ImVec2 b(origin.x + avail.x - 8, origin.y + avail.y - line * 2.5f);
+    if (b.x - a.x < 50 || b.y - a.y < 50) {
+        ImGui::PopFont();
+        return;
+    }
+    auto X = [&](float x) { return a.x + (x - x_lo) / (x_hi - x_lo) * (b.x - a.x); };
+    auto Y = [&](float y) { return b.y - (y - y_lo) / (y_hi - y_lo) * (b.y - a.y); };
+    dl->AddRect(a, b, ink);
+    dl->AddText(ImVec2(a.x, origin.y), ink, "E → E'");
+    const std::string xl = "dimension " + std::to_string(dx), yl = "dimension " + std::to_string(dy);
+    dl->AddText(ImVec2((a.x + b.x) / 2 - ImGui::CalcTextSize(xl.c_str()).x / 2, b.y + 4), ink, xl.c_str());
+    const int first = dl->VtxBuffer.Size;
+    dl->AddText(ImVec2(origin.x, (a.y + b.y) / 2 + ImGui::CalcTextSize(yl.c_str()).x / 2), ink, yl.c_str());
+    rotate_vertices(dl, first, ImVec2(origin.x, (a.y + b.y) / 2 + ImGui::CalcTextSize(yl.c_str()).x / 2), -1.570796f);
+    std::vector<ImVec2> labelled;
+    for (int i = 0; i < s.n(); ++i) {
+        const bool sel = i == app.sel.query;
+        const ImVec2 p0(X(f.E(i, dx)), Y(f.E(i, dy))), p1(X(f.output(i, dx)), Y(f.output(i, dy)));
+        const ImU32 col = sel ? IM_COL32(214, 39, 40, 255) : IM_COL32(31, 119, 180, 255);
+        const float len = std::hypot(p1.x - p0.x, p1.y - p0.y);
+        if (len > 6) {
+            dl->AddLine(p0, p1, col, sel ? 4.0f : 2.0f);
+            const ImVec2 u((p1.x - p0.x) / len, (p1.y - p0.y) / len);
+            const float h = sel ? 16.0f : 11.0f;
+            dl->AddTriangleFilled(p1, ImVec2(p1.x - u.x * h - u.y * h * 0.5f, p1.y - u.y * h + u.x * h * 0.5f),
+                                  ImVec2(p1.x - u.x * h + u.y * h * 0.5f, p1.y - u.y * h - u.x * h * 0.5f), col);
+        }
+        dl->AddCircle(p0, 5, col, 12, 2.0f);
+        int same = 0;  // stack the labels of tokens that end on the same spot
+        for (const ImVec2& q : labelled) same += std::hypot(q.x - p1.x, q.y - p1.y) < 8;
+        labelled.push_back(p1);
+        dl->AddText(ImVec2(p1.x + 8, p1.y - line + line * static_cast<float>(same)), sel ? col : ink,
+                    s.input.tokens[static_cast<std::size_t>(i)].text.c_str());
     }
     ImGui::PopFont();
 }
@@ -322,8 +380,8 @@ void handle_keys(AppState& app) {
         if (L.math_step > 1) SetMathStep(app, L.math_step - 1);
         else if (OpenLectureScene(app, L.scene_index - 1)) SetMathStep(app, 1);
     }
-    if (pressed(ImGuiKey_PageDown) || pressed(ImGuiKey_Space)) OpenLectureScene(app, L.scene_index + 1);
-    if (pressed(ImGuiKey_PageUp)) OpenLectureScene(app, L.scene_index - 1);
+    if ((pressed(ImGuiKey_PageDown) || pressed(ImGuiKey_Space)) && OpenLectureScene(app, L.scene_index + 1)) SetMathStep(app, 1);
+    if (pressed(ImGuiKey_PageUp) && OpenLectureScene(app, L.scene_index - 1)) SetMathStep(app, 1);
     if (pressed(ImGuiKey_DownArrow)) app.sel.query = std::min(app.sel.query + 1, app.scene.n() - 1);
     if (pressed(ImGuiKey_UpArrow)) app.sel.query = std::max(app.sel.query - 1, 0);
     if (ImGui::IsKeyPressed(GLFW_KEY_H, false)) app.sel.head = (app.sel.head + 1) % std::max(app.scene.n_heads, 1);
@@ -394,8 +452,13 @@ void DrawPresentation(AppState& app) {
 
     const float top = ImGui::GetCursorScreenPos().y;
     const std::vector<Panel> panels = page_panels(app);
-    const float left_w = std::floor(W * (panels.size() > 1 ? 0.64f : 0.52f));
+    const float left_w = std::floor(W * (panels.size() > 1 || L.math_step >= 7 ? 0.64f : 0.52f));
     const float body_h = H - (top - ImGui::GetWindowPos().y) - 20;
+    // Steps 7 and 8 (ΔE, E'): the shift plot beside a single heatmap.
+    const bool with_shift = L.math_step >= 7 && panels.size() == 1 && s.n() <= kMaxPresentedCells;
+    const float heat_w = with_shift ? std::floor(left_w * 0.5f) : left_w;
+    if (with_shift)
+        draw_shift_plot(app, ImVec2(ImGui::GetWindowPos().x + 36 + heat_w + 16, top + 8), ImVec2(left_w - heat_w - 16, body_h - 40), mid);
     // Side by side, or in a grid when that gives larger cells (labels take about 140 px).
     const int count = static_cast<int>(panels.size());
     const float area_h = body_h - 40;
@@ -403,7 +466,7 @@ void DrawPresentation(AppState& app) {
     float best_cell = 0;
     for (int cols = count; cols >= 1; --cols) {  // side by side unless a grid is clearly better
         const int rows = (count + cols - 1) / cols;
-        const float cell = std::min((left_w / cols - 140) / static_cast<float>(std::max<Eigen::Index>(panels[0].values.cols(), 1)),
+        const float cell = std::min((heat_w / cols - 140) / static_cast<float>(std::max<Eigen::Index>(panels[0].values.cols(), 1)),
                                     (area_h / rows - 140) / static_cast<float>(std::max<Eigen::Index>(panels[0].values.rows(), 1)));
         if (cell > best_cell * 1.25f) {
             best_cell = cell;
@@ -411,7 +474,7 @@ void DrawPresentation(AppState& app) {
         }
     }
     const int grid_rows = (count + best_cols - 1) / best_cols;
-    const float panel_w = std::floor(left_w / static_cast<float>(best_cols)), panel_h = std::floor(area_h / static_cast<float>(grid_rows));
+    const float panel_w = std::floor(heat_w / static_cast<float>(best_cols)), panel_h = std::floor(area_h / static_cast<float>(grid_rows));
     for (int k = 0; k < count; ++k)
         draw_panel(app, panels[static_cast<std::size_t>(k)],
                    ImVec2(ImGui::GetWindowPos().x + 36 + panel_w * static_cast<float>(k % best_cols), top + 8 + panel_h * static_cast<float>(k / best_cols)),
