@@ -12,6 +12,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -117,7 +118,10 @@ void draw_panel(AppState& app, const Panel& P, ImVec2 origin, ImVec2 avail, ImFo
                 }
         if (!(lo <= hi)) lo = hi = 0;
     }
-    const bool show_numbers = cell >= ImGui::CalcTextSize("-.00").x + 6;
+    // Cell numbers at up to the label size, smaller in small cells (not below 13 px).
+    ImFont* font = ImGui::GetFont();
+    const float number_px = std::min(font->FontSize, cell * 0.42f);
+    const bool show_numbers = number_px >= 13.0f;
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < m; ++j) {
             const ImVec2 a(grid.x + j * cell, grid.y + i * cell), b(a.x + cell - 1, a.y + cell - 1);
@@ -135,9 +139,10 @@ void draw_panel(AppState& app, const Panel& P, ImVec2 origin, ImVec2 avail, ImFo
             dl->AddRectFilled(a, b, to_u32(rgb));
             if (show_numbers) {
                 const std::string txt = cell_text(v);
-                const ImVec2 sz = ImGui::CalcTextSize(txt.c_str());
+                const ImVec2 sz = font->CalcTextSizeA(number_px, FLT_MAX, 0.0f, txt.c_str());
                 const float lum = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
-                dl->AddText(ImVec2(a.x + (cell - sz.x) / 2, a.y + (cell - sz.y) / 2), lum > 128 ? IM_COL32_BLACK : IM_COL32_WHITE, txt.c_str());
+                dl->AddText(font, number_px, ImVec2(a.x + (cell - sz.x) / 2, a.y + (cell - sz.y) / 2),
+                            lum > 128 ? IM_COL32_BLACK : IM_COL32_WHITE, txt.c_str());
             }
         }
     for (int i = 0; i < n && i < static_cast<int>(P.rows.size()); ++i) {
@@ -151,9 +156,16 @@ void draw_panel(AppState& app, const Panel& P, ImVec2 origin, ImVec2 avail, ImFo
         dl->AddText(ImVec2(pivot.x, pivot.y - line), ink, P.cols[static_cast<std::size_t>(j)].c_str());
         rotate_vertices(dl, first, pivot, -0.785398f);
     }
-    if (app.sel.query >= 0 && app.sel.query < n)
+    if (app.sel.query >= 0 && app.sel.query < n) {
         dl->AddRect(ImVec2(grid.x - 2, grid.y + app.sel.query * cell - 2), ImVec2(grid.x + m * cell + 1, grid.y + (app.sel.query + 1) * cell + 1),
                     IM_COL32(230, 40, 40, 255), 0, 0, 4.0f);
+        // The key the math is pointing at: the hovered one, else (from the softmax on) the largest weight.
+        int key = app.sel.hover_query == app.sel.query ? app.sel.hover_key : -1;
+        if (key < 0 && P.pattern && app.lecture.math_step >= 5) P.values.row(app.sel.query).maxCoeff(&key);
+        if (key >= 0 && key < m)
+            dl->AddRect(ImVec2(grid.x + key * cell + 2, grid.y + app.sel.query * cell + 2),
+                        ImVec2(grid.x + (key + 1) * cell - 3, grid.y + (app.sel.query + 1) * cell - 3), IM_COL32(255, 255, 255, 255), 0, 0, 3.0f);
+    }
     if (!P.caption.empty()) {
         ImGui::SetCursorScreenPos(ImVec2(grid.x, grid.y + n * cell + 8));
         ImGui::PushTextWrapPos(origin.x + avail.x);
