@@ -6,8 +6,18 @@ set -u
 app="$1"; src="$2"
 tmp=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+xvfb=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
+# A private X server (Xvfb picks a free display itself): key presses cannot reach another
+# test's window, and no other test's display going away can take this one with it.
+if command -v Xvfb > /dev/null; then
+  Xvfb -displayfd 3 -screen 0 1600x900x24 -nolisten tcp 3> "$tmp/display" 2> /dev/null &
+  xvfb=$!
+  for _ in $(seq 1 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
+  [ -s "$tmp/display" ] && export DISPLAY=":$(head -n1 "$tmp/display")"
+fi
+echo "display ${DISPLAY:-none}"
 fail=0
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
 mean() { convert "$1" -colorspace gray -format '%[fx:mean]' info:; }
