@@ -1,7 +1,6 @@
 // attnviz app — lecture mode plumbing: fonts, the lecture scene list, keys, the explanation cache.
-#include <epoxy/gl.h>
 #define GLFW_INCLUDE_NONE
-#include <GLFW/glfw3.h>
+#include <GLFW/glfw3.h>  // key codes (F5, letters): ImGui 1.86 has no named function keys
 #include <imgui.h>
 
 #include <algorithm>
@@ -124,7 +123,8 @@ void HandleLectureKeys(AppState& app) {
         app.lecture.presentation = !app.lecture.presentation;
         if (app.lecture.presentation && app.sel.query < 0) app.sel.query = app.scene.n() - 1;
     }
-    if (app.lecture.presentation || io.WantTextInput || !app.lecture.show_math) return;  // presentation has its own keys
+    // Presentation has its own keys; a text field or a dragged slider keeps its arrows.
+    if (app.lecture.presentation || io.WantTextInput || ImGui::IsAnyItemActive() || !app.lecture.show_math) return;
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow))) SetMathStep(app, app.lecture.math_step + 1);
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow))) SetMathStep(app, app.lecture.math_step - 1);
     if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) app.sel.query = std::min(app.sel.query + 1, app.scene.n() - 1);

@@ -6,9 +6,8 @@
 // scene's explanation and the current step of the math with its numbers.
 // Keys: ←/→ step (past step 8: next scene), PgDn/PgUp or Space: scene, ↑/↓ query, H head,
 // T theme, C colour map, F5/Esc back.
-#include <epoxy/gl.h>
 #define GLFW_INCLUDE_NONE
-#include <GLFW/glfw3.h>
+#include <GLFW/glfw3.h>  // key codes (F5, letters): ImGui 1.86 has no named function keys
 #include <imgui.h>
 
 #include <algorithm>
