@@ -5,6 +5,7 @@
 namespace attnviz::app {
 
 void AppState::recompute() {
+    ++revision;
     fwd = forward(scene);
     if (scene.mask.type != MaskType::None) {
         Scene unmasked = scene;
@@ -17,20 +18,14 @@ void AppState::recompute() {
 }
 
 bool AppState::undo() {
-    if (undo_stack.empty()) return false;
-    redo_stack.push_back(std::move(scene));
-    scene = std::move(undo_stack.back());
-    undo_stack.pop_back();
+    if (!history.undo(scene)) return false;
     modified = true;
     recompute();
     return true;
 }
 
 bool AppState::redo() {
-    if (redo_stack.empty()) return false;
-    undo_stack.push_back(std::move(scene));
-    scene = std::move(redo_stack.back());
-    redo_stack.pop_back();
+    if (!history.redo(scene)) return false;
     modified = true;
     recompute();
     return true;

@@ -4,11 +4,15 @@
 // (selection, view options) and never computes attention itself.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine.hpp"
 #include "lecture_state.hpp"  // [lecture]
+#include "plots_view.hpp"
+#include "history.hpp"
 #include "scene.hpp"
 
 namespace attnviz::app {
@@ -46,16 +50,24 @@ struct AppState {
     bool show_tokens = true, show_model = true, show_heatmap = true, show_grid = true, show_compare = true,
          show_shift = true, show_qk = true, show_weights = true, show_inspector = true;
 
+    // -- the plot and editor panels' options and caches (app/plots_view.hpp) --
+    PlotsView plots;
+    // -- undo/redo: core's bounded snapshot history (coalesces continuous edits by key) --
+    History history;
+    std::uint64_t revision = 0;      // +1 on every change of the scene (autosave watches it)
     LectureState lecture;            // [lecture] math panel, presentation view, lecture scenes
-
-    // -- undo/redo: whole-scene snapshots (simple; may be replaced by core's history) --
-    std::vector<Scene> undo_stack, redo_stack;
 
     // Every edit of the scene goes through here: runs `f(scene)`; on SceneError the scene is
     // restored and the message shown; on success the old scene goes on the undo stack, the scene
     // is marked modified and everything is recomputed. Returns whether the edit was applied.
     template <class F>
     bool edit(F&& f) {
+        return edit(std::string(), std::forward<F>(f));
+    }
+    // The same, for a continuous edit (a slider drag): edits with the same `key` in quick
+    // succession become one undo step.
+    template <class F>
+    bool edit(const std::string& key, F&& f) {
         Scene before = scene;
         try {
             f(scene);
@@ -64,15 +76,15 @@ struct AppState {
             set_error(e.what());
             return false;
         }
-        undo_stack.push_back(std::move(before));
-        if (undo_stack.size() > 200) undo_stack.erase(undo_stack.begin());
-        redo_stack.clear();
+        history.push(std::move(before), key);
         modified = true;
         recompute();
         return true;
     }
     bool undo();
     bool redo();
+    bool can_undo() const { return history.can_undo(); }
+    bool can_redo() const { return history.can_redo(); }
 
     // Recompute everything derived from the scene (call after every edit).
     void recompute();

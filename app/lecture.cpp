@@ -76,8 +76,8 @@ bool OpenLectureScene(AppState& app, int index) {
     app.scene = std::move(s);
     app.scene_path = files[static_cast<std::size_t>(index)];
     app.modified = false;
-    app.undo_stack.clear();
-    app.redo_stack.clear();
+    app.history.clear();  // another document: nothing to undo
+    ++app.revision;
     app.lecture.scene_index = index;
     app.lecture.explanation_valid = false;
     ApplyViewPresets(app);

@@ -14,9 +14,10 @@
 #include <iostream>
 #include <vector>
 
-#include "app_state.hpp"        // [lecture hook]
+#include "app_state.hpp"     // [plots hook] [lecture hook]
 #include "engine.hpp"
 #include "panels_lecture.hpp"  // [lecture hook]
+#include "panels_plots.hpp"  // [plots hook]
 #include "scene_io.hpp"
 #include "window.hpp"
 
@@ -68,13 +69,16 @@ int run_window(const WindowOptions& opt) {
     }
     // [lecture hook] begin: the app state the lecture panels work on
     AppState app;
-    app.scene = std::move(scene);
+    app.scene = scene;
     app.scene_path = scene_path;
     app.recompute();
     FindLectureScenes(app);
     app.lecture.presentation = opt.presentation;
     ApplyViewPresets(app);
     // [lecture hook] end
+    AppState plots_app;  // [plots hook] the plot/editor panels' state until the final window owns one
+    plots_app.scene = scene;
+    plots_app.recompute();
 
     glfwSetErrorCallback(glfw_error);
     if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) {
@@ -144,7 +148,20 @@ int run_window(const WindowOptions& opt) {
             dl->AddText(ImVec2(origin.x, origin.y + i * cell + 6), IM_COL32_WHITE, scene.input.tokens[static_cast<std::size_t>(i)].text.c_str());
         ImGui::End();
         DrawMathPanel(app);  // [lecture hook]
-        }                    // [lecture hook]
+
+        {  // [plots hook] the plot/editor panels (branch plots); the lead moves these into the final window
+            const float W = io.DisplaySize.x, H = io.DisplaySize.y, x0 = W * 0.3f, w = (W - x0) * 0.5f, h = H * 0.6f;
+            const struct { const char* title; void (*draw)(AppState&); float x, y, h; } panels[] = {
+                {"Embedding shift", DrawShiftPanel, x0, 0, h}, {"Query-key plot", DrawQKPanel, x0 + w, 0, h},
+                {"Weights", DrawWeightsPanel, x0, h, H - h}, {"Q/K/V inspector", DrawInspectorPanel, x0 + w, h, H - h}};
+            for (const auto& p : panels) {
+                ImGui::SetNextWindowPos(ImVec2(p.x, p.y), ImGuiCond_FirstUseEver);
+                ImGui::SetNextWindowSize(ImVec2(w, p.h), ImGuiCond_FirstUseEver);
+                if (ImGui::Begin(p.title)) p.draw(plots_app);
+                ImGui::End();
+            }
+        }
+        }  // [lecture hook] end of the normal (not presentation) view
 
         ImGui::Render();
         int w = 0, hgt = 0;
