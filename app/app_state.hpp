@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "lecture_state.hpp"  // [lecture]
 #include "plots_view.hpp"
 #include "history.hpp"
 #include "scene.hpp"
@@ -67,6 +68,7 @@ struct AppState {
     // -- undo/redo: core's bounded snapshot history (coalesces continuous edits by key) --
     History history;
     std::uint64_t revision = 0;      // +1 on every change of the scene (autosave watches it)
+    LectureState lecture;            // [lecture] math panel, presentation view, lecture scenes
 
     // -- window and panel state (UI only; no GL or ImGui types here) --
     std::uint64_t generation = 0;    // +1 on every recompute: views re-upload when it changes

@@ -18,26 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The two dimensions of the shift plot: the view's "shift_dims" when given, else the two
-// dimensions with the largest total |ΔE| over the tokens.
-std::array<int, 2> shift_dims(const Scene& s, const Forward& f) {
-    if (!s.view_json.empty()) {
-        const auto view = nlohmann::json::parse(s.view_json, nullptr, false);
-        if (view.is_object() && view.contains("shift_dims")) {
-            const auto& d = view["shift_dims"];
-            if (d.is_array() && d.size() == 2 && d[0].is_number_integer() && d[1].is_number_integer()) {
-                const int a = d[0].get<int>(), b = d[1].get<int>();
-                if (a >= 0 && a < s.d_model && b >= 0 && b < s.d_model) return {a, b};
-            }
-        }
-    }
-    std::vector<int> order(static_cast<std::size_t>(s.d_model));
-    std::iota(order.begin(), order.end(), 0);
-    const Eigen::RowVectorXf moved = f.delta.cwiseAbs().colwise().sum();
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return moved[a] > moved[b]; });
-    return {order[0], s.d_model > 1 ? order[1] : order[0]};
-}
-
 int write_scene_figures(const fs::path& scene_path, const fs::path& out, Colormap cmap, int& files) {
     Scene s;
     try {
@@ -68,7 +48,7 @@ int write_scene_figures(const fs::path& scene_path, const fs::path& out, Colorma
             write_file_atomic((out / (stem + "_head" + std::to_string(h) + "_pattern.svg")).string(), heatmap_svg(fig));
             ++files;
         }
-        const auto [dx, dy] = shift_dims(s, f);
+        const auto [dx, dy] = shift_plot_dims(s, f);
         ShiftFigure sf;
         sf.title = s.title + " — E to E'";
         sf.x_label = "dimension " + std::to_string(dx);

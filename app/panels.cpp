@@ -5,6 +5,7 @@
 // [SECTION] Helpers: labels, tooltip, exports
 // [SECTION] Main menu, status line, the frame's panels
 #include "panels.hpp"
+#include "panels_lecture.hpp"
 #include "panels_plots.hpp"
 
 #include <algorithm>
@@ -28,6 +29,7 @@ const char* const kShiftWindow = "Embedding shift";
 const char* const kQKWindow = "Query-key plot";
 const char* const kWeightsWindow = "Weights";
 const char* const kInspectorWindow = "Q/K/V inspector";
+const char* const kMathWindow = "Step-by-step math";
 
 // ---------------------------------------------------------------------------------------------
 // [SECTION] Views
@@ -63,6 +65,7 @@ PanelRect default_panel_rect(const std::string& name, ImVec2 display, float menu
     if (name == kFilesWindow) return {0, top + std::floor(H * 0.80f), left_w, H - std::floor(H * 0.80f)};
     if (name == kHeatmapWindow) return {left_w, top, mid_w, H};
     if (name == kGridWindow) return {left_w + mid_w, top, right_w, std::floor(H * 0.45f)};
+    if (name == kMathWindow) return {left_w + mid_w, top, right_w, H};  // beside the heatmap
     if (name == kCompareWindow) return {left_w + mid_w, top + std::floor(H * 0.45f), right_w, H - std::floor(H * 0.45f)};
     // The "Embeddings & weights" workspace: the plot panels two by two right of the left column.
     const float pw = std::floor(rest * 0.5f), ph = std::floor(H * 0.58f);
@@ -217,11 +220,12 @@ void DrawMainMenu(AppState& s) {
     // Two workspaces share the left column (tokens, model, files): the attention patterns, and
     // the embeddings with the weights that move them.
     ImGui::SameLine(0, ImGui::GetFontSize() * 2);
-    static constexpr const char* kWorkspaces[] = {"Attention patterns", "Embeddings & weights"};
-    for (int w = 0; w < 2; ++w) {
+    static constexpr const char* kWorkspaces[] = {"Attention patterns", "Embeddings & weights", "Step-by-step math"};
+    static constexpr const char* kWorkspaceIds[] = {"workspace.attention", "workspace.embeddings", "workspace.math"};
+    for (int w = 0; w < 3; ++w) {
         if (ImGui::Selectable(kWorkspaces[w], s.workspace == w, 0, ImVec2(ImGui::CalcTextSize(kWorkspaces[w]).x, 0)))
             s.workspace = w;
-        MarkItem(s, w == 0 ? "workspace.attention" : "workspace.embeddings");
+        MarkItem(s, kWorkspaceIds[w]);
         ImGui::SameLine(0, ImGui::GetFontSize());
     }
     ImGui::EndMainMenuBar();
@@ -252,7 +256,7 @@ void DrawAllPanels(AppState& s) {
     s.sel.hover_query = s.sel.hover_key = -1;
     if (s.reset_layout) {
         for (const char* name : {kTokensWindow, kModelWindow, kHeatmapWindow, kGridWindow, kCompareWindow, kFilesWindow,
-                                 kShiftWindow, kQKWindow, kWeightsWindow, kInspectorWindow}) {
+                                 kShiftWindow, kQKWindow, kWeightsWindow, kInspectorWindow, kMathWindow}) {
             if (!ImGui::FindWindowByName(name)) continue;
             const PanelRect r = default_panel_rect(name, ImGui::GetIO().DisplaySize, ImGui::GetFrameHeight());
             ImGui::SetWindowPos(name, ImVec2(r.x, r.y));
@@ -268,6 +272,10 @@ void DrawAllPanels(AppState& s) {
         if (s.show_heatmap) DrawHeatmapPanel(s);
         if (s.show_grid) DrawGridPanel(s);
         if (s.show_compare) DrawComparePanel(s);
+    } else if (s.workspace == 2) {
+        // The math of one query, step by step, beside the heatmap whose stage follows the step.
+        if (s.show_heatmap) DrawHeatmapPanel(s);
+        DrawMathPanel(s);
     } else {
         // The plot and editor panels draw their contents; the window is opened here.
         const struct {

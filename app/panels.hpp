@@ -76,5 +76,6 @@ extern const char* const kShiftWindow;
 extern const char* const kQKWindow;
 extern const char* const kWeightsWindow;
 extern const char* const kInspectorWindow;
+extern const char* const kMathWindow;
 
 }  // namespace attnviz::app

@@ -170,6 +170,7 @@ void SoakBegin(AppState& s, SoakRun& run, int edits, unsigned seed) {
     s.history = History(o);
     run.target = edits;
     run.rng.seed(seed);
+    run.baseline = s.scene;
 }
 
 bool SoakFrame(AppState& s, SoakRun& run) {
@@ -177,11 +178,22 @@ bool SoakFrame(AppState& s, SoakRun& run) {
         if (run.gl_errors < 10) std::fprintf(stderr, "attnviz: soak: GL error 0x%x after step %d\n", e, run.done);
         ++run.gl_errors;
     }
-    if (run.done == 100) run.rss_after_100 = ResidentKiB();
-    if (run.done >= run.target) {
-        run.rss_end = ResidentKiB();
-        return false;
+    // Checkpoints after 100 edits and at the end: show the starting scene again for a few frames
+    // (views re-size their textures), then measure.
+    const bool checkpoint = (run.done == 100 && run.rss_after_100 < 0) || (run.done >= run.target && run.rss_end < 0);
+    if (checkpoint) {
+        if (run.settle == 0) {
+            s.history.clear();
+            s.scene = run.baseline;
+            s.sel = Selection{};
+            s.recompute();
+            run.settle = 3;
+            return true;
+        }
+        if (--run.settle > 0) return true;
+        (run.done >= run.target ? run.rss_end : run.rss_after_100) = ResidentKiB();
     }
+    if (run.done >= run.target) return false;
     s.status_is_error = false;
     if (SoakStep(s, run.rng)) ++run.applied;
     if (s.status_is_error) ++run.refused;

@@ -27,10 +27,15 @@ struct SoakRun {
     long rss_after_100 = -1;     // KiB after the first 100 edits
     long rss_end = -1;
     std::mt19937 rng;
+    Scene baseline;              // the starting scene: memory is measured with it shown again
+    int settle = 0;              // frames left to draw the baseline before measuring
+
 };
 
-// Before the loop: a history of 100 steps, so that memory after 100 edits is the steady state
-// (the history is full) and later growth means a leak, not undo snapshots.
+// Before the loop: a history of 100 steps. Memory is measured twice in the same state — the
+// starting scene shown again, the history cleared, freed heap returned (malloc_trim) — after
+// the first 100 edits and after the last, so that growth between them means a leak, not the
+// size of whatever scene the random edits ended on.
 void SoakBegin(AppState& s, SoakRun& run, int edits, unsigned seed);
 // Each frame, after rendering: counts GL errors, records memory, applies the next edit.
 // Returns false when all edits are done.

@@ -26,6 +26,7 @@
 #include "gl.hpp"
 #include "heatmap.hpp"
 #include "panels.hpp"
+#include "panels_lecture.hpp"
 #include "recovery.hpp"
 #include "soak.hpp"
 #include "scene_io.hpp"
@@ -205,12 +206,17 @@ int run_window(const WindowOptions& opt) {
     float xs = 1.0f, ys = 1.0f;
     glfwGetWindowContentScale(window, &xs, &ys);
     ImVector<ImWchar> ranges;
-    setup_imgui(window, opt.ui_scale > 0.0f ? opt.ui_scale : std::clamp(std::max(xs, ys), 1.0f, 4.0f), ranges);
+    const float ui_scale = opt.ui_scale > 0.0f ? opt.ui_scale : std::clamp(std::max(xs, ys), 1.0f, 4.0f);
+    setup_imgui(window, ui_scale, ranges);
+    InitLectureFonts(s, std::round(kBaseFontPx * ui_scale));  // math glyphs + the projector fonts
     s.config_dir = config_dir();
     const std::string ini = s.config_dir.empty() ? std::string() : s.config_dir + "/imgui.ini";
     ImGui::GetIO().IniFilename = ini.empty() ? nullptr : ini.c_str();
     s.load_recent();
     s.add_recent(s.scene_path);
+    FindLectureScenes(s);
+    s.lecture.presentation = opt.presentation;
+    ApplyViewPresets(s);
     RecoveryInit(s, opt.reliability);  // autosave; offers to restore after a crash
     SoakRun soak;
     const bool soaking = opt.reliability.soak > 0;
@@ -228,7 +234,9 @@ int run_window(const WindowOptions& opt) {
         ImGui_ImplGlfw_NewFrame();
         ImGui::NewFrame();
         keyboard_shortcuts(s);
-        DrawAllPanels(s);
+        HandleLectureKeys(s);  // F5 presentation, arrows step the math
+        if (s.lecture.presentation) DrawPresentation(s);
+        else DrawAllPanels(s);
         RecoveryFrame(s);  // last: ImGui 1.86 asserts on a window begun after a modal (imgui#4920)
         ImGui::Render();
         int w = 0, h = 0;

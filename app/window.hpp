@@ -16,6 +16,7 @@ struct WindowOptions {
     std::string dump_state;   // write AppState::state_json() here whenever it changes
     float ui_scale = 0.0f;    // fonts and sizes ×k (projectors); 0 = the monitor's content scale
     ReliabilityOptions reliability;  // autosave, restore, soak (app/recovery.hpp)
+    bool presentation = false;  // [lecture] start in the presentation view (F5)
 };
 
 // Opens the window and runs until it is closed. Returns the process exit code.

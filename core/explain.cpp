@@ -1,5 +1,6 @@
 #include "explain.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -180,6 +181,21 @@ QueryExplanation explain_query(const Scene& s, const Forward& f, int head, int q
     {
         ExplainStep st{6, "Weighted sum of the values", "z = Σ_j w_j·v_j", {}};
         st.lines.push_back("z = " + format_vector(x.mixed));
+        // The largest terms of the sum, by weight: "= 0.651·v_2 'blue' + 0.348·v_1 'fluffy' + …".
+        std::vector<int> order;
+        for (int j = 0; j < m; ++j)
+            if (x.weights[j] > 0.0f) order.push_back(j);
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return x.weights[a] > x.weights[b]; });
+        if (!order.empty()) {
+            std::string terms = "  = ";
+            const std::size_t shown = std::min<std::size_t>(order.size(), 4);
+            for (std::size_t k = 0; k < shown; ++k) {
+                const int j = order[k];
+                terms += (k ? " + " : "") + format_number(x.weights[j]) + "·v_" + key(j);
+            }
+            if (order.size() > shown) terms += " + …";
+            st.lines.push_back(terms);
+        }
         x.steps.push_back(std::move(st));
     }
     {
@@ -187,14 +203,14 @@ QueryExplanation explain_query(const Scene& s, const Forward& f, int head, int q
                        "ΔE_h = z·W_O[h]   (W_O rows " + std::to_string(head * s.d_head) + "…" +
                            std::to_string((head + 1) * s.d_head - 1) + ")",
                        {}};
-        st.lines.push_back("ΔE_" + std::to_string(head) + " = " + format_vector(x.delta_head));
+        st.lines.push_back("ΔE_" + std::to_string(head) + " = " + format_vector(x.delta_head, 16));
         x.steps.push_back(std::move(st));
     }
     {
         ExplainStep st{8, "The new embedding", "E'_i = E_i + ΔE_0 + … + ΔE_" + std::to_string(s.n_heads - 1), {}};
-        st.lines.push_back("E_i  = " + format_vector(x.e));
-        st.lines.push_back("ΔE   = " + format_vector(x.delta));
-        st.lines.push_back("E'_i = " + format_vector(x.output));
+        st.lines.push_back("E_i  = " + format_vector(x.e, 16));
+        st.lines.push_back("ΔE   = " + format_vector(x.delta, 16));
+        st.lines.push_back("E'_i = " + format_vector(x.output, 16));
         x.steps.push_back(std::move(st));
     }
     return x;
@@ -223,6 +239,13 @@ ParameterCounts parameter_counts(std::int64_t d_model, std::int64_t n_heads, std
 }
 
 ParameterCounts parameter_counts(const Scene& s) { return parameter_counts(s.d_model, s.n_heads, s.d_head); }
+
+double mean_max_weight(const Mat& pattern) {
+    if (pattern.rows() == 0 || pattern.cols() == 0) return 0.0;
+    double total = 0;
+    for (Eigen::Index i = 0; i < pattern.rows(); ++i) total += pattern.row(i).maxCoeff();
+    return total / static_cast<double>(pattern.rows());
+}
 
 Mat value_map(const Scene& s, int head) {
     if (head < 0 || head >= s.n_heads)

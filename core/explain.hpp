@@ -92,6 +92,10 @@ ParameterCounts parameter_counts(const Scene& s);
 // ΔE_h,i = Σ_j w_ij · X_j · value_map. Its rank is at most d_head.
 Mat value_map(const Scene& s, int head);
 
+// The mean over the rows of a pattern of the row's largest weight: 1/m for uniform rows, 1 for
+// one-hot rows (how saturated the softmax is; rows with no allowed key count as 0).
+double mean_max_weight(const Mat& pattern);
+
 // "[0.125, -1.5, 3]" with at most `max_entries` numbers, then "… (N more)".
 std::string format_vector(const RowVec& v, int max_entries = 8);
 // A number with 4 significant digits ("0.1235", "-13.25", "1.2e+06"); "−∞" for -inf.

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+#include <numeric>
+
 #include "tokenizer.hpp"
 
 namespace attnviz {
@@ -138,6 +141,25 @@ std::string xml_escape(std::string_view text) {
         }
     }
     return out;
+}
+
+std::array<int, 2> shift_plot_dims(const Scene& s, const Forward& f) {
+    if (!s.view_json.empty()) {
+        const auto view = nlohmann::json::parse(s.view_json, nullptr, false);
+        if (view.is_object() && view.contains("shift_dims")) {
+            const auto& d = view["shift_dims"];
+            if (d.is_array() && d.size() == 2 && d[0].is_number_integer() && d[1].is_number_integer()) {
+                const int a = d[0].get<int>(), b = d[1].get<int>();
+                if (a >= 0 && a < s.d_model && b >= 0 && b < s.d_model) return {a, b};
+            }
+        }
+    }
+    std::vector<int> order(static_cast<std::size_t>(s.d_model));
+    std::iota(order.begin(), order.end(), 0);
+    if (f.delta.rows() == 0 || f.delta.cols() != s.d_model) return {0, s.d_model > 1 ? 1 : 0};
+    const Eigen::RowVectorXf moved = f.delta.cwiseAbs().colwise().sum();
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return moved[a] > moved[b]; });
+    return {order[0], s.d_model > 1 ? order[1] : order[0]};
 }
 
 std::string heatmap_svg(const HeatmapFigure& fig) {

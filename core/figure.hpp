@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine.hpp"
 #include "types.hpp"
 
 namespace attnviz {
@@ -46,6 +47,11 @@ struct ShiftFigure {
     std::string title, x_label, y_label;
     int width = 640, height = 480;
 };
+
+// The two embedding dimensions a shift plot shows: the scene's view "shift_dims" when it names
+// two valid dimensions, else the two along which attention moves the tokens most (largest
+// Σ_i |ΔE_i,d|; ties: the lower dimension first).
+std::array<int, 2> shift_plot_dims(const Scene& s, const Forward& f);
 
 // The largest heatmap written as SVG (cells); larger ones throw SceneError("figure", …): use PNG.
 inline constexpr std::int64_t kMaxSvgCells = 512 * 512;

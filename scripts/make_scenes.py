@@ -102,8 +102,8 @@ def adjectives_update_nouns():
         "embeddings": E,
         "heads": [{k: rnd(v) for k, v in h0.items()}, {k: rnd(v) for k, v in h1.items()}],
         "W_O": W_O,
+        "view": {"head": 0, "query": 3, "stage": "pattern", "shift_dims": [4, 5]},
     })
-
 
 
 # ---------------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ TEST_CASE("explain: a tiny case by hand, every step") {
     CHECK(x.steps[1].lines.at(0) == "q·k_0 'red' = 1.099");  // ln 3 = 1.0986
     CHECK(x.steps[4].lines.at(1) == "w_0 'red' = 0.75");
     CHECK(x.steps[5].lines.at(0) == "z = [1.5, 1]");
+    CHECK(x.steps[5].lines.at(1) == "  = 0.75·v_0 'red' + 0.25·v_1 'dog'");
     CHECK(x.steps[7].lines.at(2) == "E'_i = [2.5, 1]");
 }
 
@@ -151,6 +152,12 @@ TEST_CASE("parameter counts: sizes checked, overflow caught, numbers by hand") {
         }
     }
     CHECK_THROWS_AS(parameter_counts(std::int64_t(1) << 40, 1 << 20, std::int64_t(1) << 10), SceneError);
+}
+
+TEST_CASE("mean largest weight: uniform rows 1/m, one-hot rows 1") {
+    CHECK(mean_max_weight(mat({{0.25f, 0.25f, 0.25f, 0.25f}, {1, 0, 0, 0}})) == doctest::Approx((0.25 + 1.0) / 2));
+    CHECK(mean_max_weight(mat({{0.5f, 0.5f}})) == doctest::Approx(0.5));
+    CHECK(mean_max_weight(Mat(0, 3)) == 0.0);
 }
 
 TEST_CASE("formatting for the panel") {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "figure.hpp"
+#include "scene.hpp"
 #include "helpers.hpp"
 
 using namespace attnviz;
@@ -190,6 +191,25 @@ TEST_CASE("shift plot SVG: one arrow per moved point, escaped labels, well-forme
     ShiftFigure bad;
     bad.points = {{"x", NAN, 0, 0, 0}};
     CHECK_THROWS_AS(shift_svg(bad), SceneError);
+}
+
+TEST_CASE("shift plot dimensions: the view's choice, else the two that move most") {
+    // Two tokens, d_model 3; by hand ΔE = pattern·V·W_O moves dimension 2 most, then 0.
+    Scene s = make_scene({"a", "b"}, 3, 1, 3, 1);
+    s.input.embeddings = Mat::Identity(2, 3);
+    s.input.embeddings_given = true;
+    set_weight_matrix(s, 0, kQuery, Mat::Zero(3, 3));  // uniform: weights ½, ½
+    set_weight_matrix(s, 0, kKey, Mat::Zero(3, 3));
+    set_weight_matrix(s, 0, kValue, Mat::Identity(3, 3));
+    set_output_matrix(s, mat({{0.5f, 0, 2}, {0.5f, 0, 2}, {0, 0, 0}}));
+    // V = E·I = [[1,0,0],[0,1,0]] → z = [½, ½, 0] for both → ΔE = [½, 0, 2] per row.
+    const Forward f = forward(s);
+    CHECK_MAT(f.delta, mat({{0.5f, 0, 2}, {0.5f, 0, 2}}), 1e-6f);
+    CHECK(shift_plot_dims(s, f) == std::array<int, 2>{2, 0});
+    s.view_json = R"({"shift_dims": [1, 0]})";
+    CHECK(shift_plot_dims(s, f) == std::array<int, 2>{1, 0});
+    s.view_json = R"({"shift_dims": [1, 7]})";  // out of range: ignored
+    CHECK(shift_plot_dims(s, f) == std::array<int, 2>{2, 0});
 }
 
 TEST_CASE("xml_escape: entities, control characters and invalid UTF-8") {

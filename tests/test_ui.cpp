@@ -21,16 +21,16 @@ using namespace attnviz::app;
 // Colormaps: endpoints against matplotlib's published colours
 // ---------------------------------------------------------------------------------------------
 TEST_CASE("colormap LUT endpoints match the published maps") {
-    const Lut viridis = make_lut(Colormap::Viridis);
+    const Lut viridis = make_lut(app::Colormap::Viridis);
     // matplotlib _viridis_data[0] = (0.267004, 0.004874, 0.329415), [255] = (0.993248, 0.906157, 0.143936)
     CHECK(viridis[0] == Rgba8{68, 1, 84, 255});
     CHECK(viridis[255] == Rgba8{253, 231, 37, 255});
-    const Lut magma = make_lut(Colormap::Magma);
+    const Lut magma = make_lut(app::Colormap::Magma);
     // _magma_data[0] = (0.001462, 0.000466, 0.013866), [255] = (0.987053, 0.991438, 0.749504)
     CHECK(magma[0] == Rgba8{0, 0, 4, 255});
     CHECK(magma[255] == Rgba8{252, 253, 191, 255});
     // the diverging map is near-white in the middle (zero) and blue below, red above
-    const Lut div = make_lut(Colormap::Diverging);
+    const Lut div = make_lut(app::Colormap::Diverging);
     for (int c = 0; c < 3; ++c) CHECK(std::abs(int(div[128][static_cast<std::size_t>(c)]) - 247) <= 4);
     CHECK(div[0][2] > div[0][0]);      // blue end
     CHECK(div[255][0] > div[255][2]);  // red end
