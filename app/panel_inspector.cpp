@@ -104,7 +104,7 @@ void DrawInspectorPanel(AppState& app) {
             ImDrawList* tdl = ImGui::GetWindowDrawList();
             tdl->AddRectFilled(bp, ImVec2(bp.x + bw * std::clamp(wgt, 0.0f, 1.0f), bp.y + cell_h - 2), IM_COL32(230, 180, 40, 200));
             char buf[32];
-            std::snprintf(buf, sizeof buf, allowed ? "%.3f" : "0 (masked)", static_cast<double>(wgt));
+            std::snprintf(buf, sizeof buf, allowed ? "%.3f" : "0", static_cast<double>(wgt));
             tdl->AddText(ImVec2(bp.x + 4, bp.y), IM_COL32(255, 255, 255, 255), buf);
             ImGui::Dummy(ImVec2(bw, cell_h - 2));
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("softmax weight of key %d for query %d: %.7g", j, query, static_cast<double>(wgt));

@@ -70,6 +70,7 @@ void draw_small_grid(AppState& app, WeightMatrix w, int head, const Mat& M, floa
             ImGui::PushStyleColor(ImGuiCol_FrameBg, cell_background(v, vmax));
             ImGui::SetNextItemWidth(cell_w);
             const bool changed = ImGui::DragFloat("##w", &v, 0.01f, 0.0f, 0.0f, "%.3f");
+            if (ImGui::IsItemActivated()) app.plots.weight_drag_edited = false;  // a new drag begins
             ImGui::PopStyleColor();
             if (ImGui::IsItemHovered() && !ImGui::IsItemActive())
                 ImGui::SetTooltip("%s = %.7g\ndrag to change, ctrl+click to type", cell_name(w, head, r, c).c_str(),
@@ -77,7 +78,7 @@ void draw_small_grid(AppState& app, WeightMatrix w, int head, const Mat& M, floa
             ImGui::PopID();
             // Edit after the widget is done with M's cell (the edit may reallocate the matrix).
             if (changed) {
-                edit_weight_cell(app, w, head, r, c, v);
+                if (edit_weight_cell(app, w, head, r, c, v, app.plots.weight_drag_edited)) app.plots.weight_drag_edited = true;
                 ImGui::EndTable();
                 return;  // M may now be a different matrix: draw it next frame
             }
@@ -131,7 +132,7 @@ void draw_large_map(AppState& app, WeightMatrix w, int head, const Mat& M, float
         ImGui::Text("%s", cell_name(w, head, r, c).c_str());
         ImGui::SameLine();
         float v = M(r, c);
-        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
         if (ImGui::InputFloat("##cell", &v, 0.01f, 0.1f, "%.6g", ImGuiInputTextFlags_EnterReturnsTrue)) edit_weight_cell(app, w, head, r, c, v);
     } else {
         ImGui::TextDisabled("click a cell to edit it");
@@ -156,16 +157,19 @@ const Mat& weight_matrix(const AppState& app, WeightMatrix w, int head) {
     return app.scene.heads[static_cast<std::size_t>(head)].W[static_cast<std::size_t>(w)];
 }
 
-bool edit_weight_cell(AppState& app, WeightMatrix w, int head, int row, int col, float value) {
+bool edit_weight_cell(AppState& app, WeightMatrix w, int head, int row, int col, float value, bool continuing) {
     if (!std::isfinite(value)) {
         app.set_error(cell_name(w, head, row, col) + ": refused " + (std::isnan(value) ? "NaN" : "infinity") +
                       " (weights must be finite numbers)");
         return false;
     }
-    return app.edit([&](Scene& s) {
+    const std::size_t steps = app.undo_stack.size();
+    const bool ok = app.edit([&](Scene& s) {
         if (w == WeightMatrix::Output) set_output_weight(s, row, col, value);
         else set_weight(s, head, projection_of(w), row, col, value);
     });
+    if (ok && continuing && steps > 0 && app.undo_stack.size() == steps + 1) app.undo_stack.pop_back();
+    return ok;
 }
 
 bool apply_weight_action(AppState& app, WeightMatrix w, int head, WeightAction a, float k, std::uint64_t seed) {

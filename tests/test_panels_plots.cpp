@@ -198,6 +198,21 @@ TEST_CASE("Weight editor: one cell edit goes through AppState::edit and every vi
     CHECK(app.fwd.heads[0].Q(0, 1) == q01_before);
 }
 
+TEST_CASE("Weight editor: the steps of one drag make a single undo step") {
+    AppState app = default_app();
+    const float w0 = app.scene.heads[1].W[kValue](4, 2);
+    const Mat out0 = app.fwd.output;
+    REQUIRE(edit_weight_cell(app, WeightMatrix::Value, 1, 4, 2, w0 + 0.1f, false));
+    REQUIRE(edit_weight_cell(app, WeightMatrix::Value, 1, 4, 2, w0 + 0.2f, true));
+    REQUIRE(edit_weight_cell(app, WeightMatrix::Value, 1, 4, 2, w0 + 0.3f, true));
+    CHECK(app.scene.heads[1].W[kValue](4, 2) == w0 + 0.3f);  // every step applied live
+    check_recomputed(app);
+    CHECK(app.undo_stack.size() == 1);
+    REQUIRE(app.undo());
+    CHECK(app.scene.heads[1].W[kValue](4, 2) == w0);
+    CHECK_MAT(app.fwd.output, out0, 0);
+}
+
 TEST_CASE("Weight editor refuses NaN, infinity and bad indices, and changes nothing") {
     AppState app = default_app();
     const Scene before = app.scene;
