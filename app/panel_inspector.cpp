@@ -25,7 +25,7 @@ void DrawInspectorPanel(AppState& app) {
     int head = app.sel.head;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     if (ImGui::SliderInt("head", &head, 0, s.n_heads - 1)) app.sel.head = std::clamp(head, 0, s.n_heads - 1);
-    ImGui::SameLine();
+    same_line_if_fits(labelled_width(ImGui::GetFontSize() * 8, "query"));
     int query = app.sel.query >= 0 ? app.sel.query : 0;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     if (ImGui::SliderInt("query", &query, 0, n - 1)) app.sel.query = std::clamp(query, 0, n - 1);
@@ -43,7 +43,7 @@ void DrawInspectorPanel(AppState& app) {
     if (!(vmax > 0) || !std::isfinite(vmax)) vmax = 1;
 
     const float label_w = ImGui::GetFontSize() * 6;
-    const float strip_w = std::max(60.0f, ImGui::GetContentRegionAvail().x - label_w - ImGui::GetFontSize() * 15);
+    const float strip_w = std::max(60.0f, ImGui::GetContentRegionAvail().x - label_w - ImGui::GetFontSize() * 14);
     const float cell_w = std::clamp(strip_w / static_cast<float>(std::max(dh, 1)), 3.0f, 56.0f);
     const float cell_h = ImGui::GetTextLineHeight() + 2;
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -61,15 +61,15 @@ void DrawInspectorPanel(AppState& app) {
                         static_cast<double>(app.fwd.logit_factor), s.temperature != 1.0f ? " / temperature" : "");
 
     // ---- every key ----
-    const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
+    const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
                                   ImGuiTableFlags_BordersInnerV;
     if (!ImGui::BeginTable("keys", 5, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed, label_w - 8);
     ImGui::TableSetupColumn("k_j", ImGuiTableColumnFlags_WidthFixed, cell_w * static_cast<float>(dh));
-    ImGui::TableSetupColumn("q.k_j", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 4);
-    ImGui::TableSetupColumn("logit", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 4);
-    ImGui::TableSetupColumn("weight", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("q.k_j", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 3.6f);
+    ImGui::TableSetupColumn("logit", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 3.6f);
+    ImGui::TableSetupColumn("weight", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5);
     ImGui::TableHeadersRow();
     float score_max = m > 0 ? hr.scores.row(query).cwiseAbs().maxCoeff() : 1.0f;
     if (!(score_max > 0) || !std::isfinite(score_max)) score_max = 1;

@@ -56,19 +56,19 @@ void DrawQKPanel(AppState& app) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     int hsel = head;
     if (ImGui::SliderInt("head", &hsel, 0, app.scene.n_heads - 1)) app.sel.head = std::clamp(hsel, 0, app.scene.n_heads - 1);
-    ImGui::SameLine();
-    ImGui::Checkbox("centre keys", &pv.qk.center_keys);
+    same_line_if_fits(checkbox_width("centre"));
+    ImGui::Checkbox("centre", &pv.qk.center_keys);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("move every key by (mean q - mean k): q.(k+c) adds the same number to a\n"
                           "whole row of scores, so the pattern does not change (as in AttentionViz)");
-    ImGui::SameLine();
-    ImGui::Checkbox("balance norms", &pv.qk.balance_norms);
+    same_line_if_fits(checkbox_width("balance"));
+    ImGui::Checkbox("balance", &pv.qk.balance_norms);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("scale queries by s and keys by 1/s so their mean lengths match: q.k unchanged");
-    ImGui::SameLine();
+    same_line_if_fits(checkbox_width("lines"));
     ImGui::Checkbox("lines", &pv.qk_lines);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("lines from the hovered/selected query to the keys it attends to (opacity = weight)");
-    ImGui::SameLine();
+    same_line_if_fits(checkbox_width("labels"));
     ImGui::Checkbox("labels", &pv.qk_labels);
 
     const QKPlot& qp = qk_plot_data(app);
@@ -168,7 +168,7 @@ void DrawQKPanel(AppState& app) {
     dl->AddText(ImVec2(kx + 14, ly), kKeyColor, "key k_j");
     char caption[128];
     const float tot = qp.plane.total_variance > 0 ? qp.plane.total_variance : 1.0f;
-    std::snprintf(caption, sizeof caption, "head %d, PCA of q and k (d_head %d): PC1 %.0f%%, PC2 %.0f%% of the spread", head, dh,
+    std::snprintf(caption, sizeof caption, "head %d, PCA of q and k (d_head %d): %.0f%% + %.0f%% of the spread", head, dh,
                   100.0f * qp.plane.variance[0] / tot, 100.0f * qp.plane.variance[1] / tot);
     dl->AddText(ImVec2(p0.x + 6, p1.y - font_h - 2), IM_COL32(150, 150, 160, 255), caption);
     dl->PopClipRect();

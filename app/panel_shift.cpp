@@ -116,38 +116,42 @@ void DrawShiftPanel(AppState& app) {
     // ---- controls ----
     int mode = static_cast<int>(pv.shift_mode);
     ImGui::TextDisabled("plane:");
-    ImGui::SameLine();
-    ImGui::RadioButton("PCA of E and E'", &mode, static_cast<int>(PlaneMode::Pca));
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the two directions in which E and E' together spread most");
-    ImGui::SameLine();
-    ImGui::RadioButton("of the shifts", &mode, static_cast<int>(PlaneMode::ShiftPca));
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the two directions in which the shifts %sE differ most: where attention moves tokens", D);
-    ImGui::SameLine();
-    ImGui::RadioButton("two dimensions", &mode, static_cast<int>(PlaneMode::Dims));
+    same_line_if_fits(checkbox_width("E and E'"));
+    ImGui::RadioButton("E and E'", &mode, static_cast<int>(PlaneMode::Pca));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("plane: PCA of E and E' together (the two directions in which they spread most)");
+    same_line_if_fits(checkbox_width("shifts"));
+    ImGui::RadioButton("shifts", &mode, static_cast<int>(PlaneMode::ShiftPca));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("plane: PCA of the shifts %sE (the directions in which attention moves tokens)", D);
+    same_line_if_fits(checkbox_width("2 dims"));
+    ImGui::RadioButton("2 dims", &mode, static_cast<int>(PlaneMode::Dims));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("plane: two dimensions of the embedding that you pick");
     pv.shift_mode = static_cast<PlaneMode>(std::clamp(mode, 0, 2));
     if (pv.shift_mode == PlaneMode::Dims) {
-        ImGui::SameLine();
+        same_line_if_fits(labelled_width(ImGui::GetFontSize() * 7, "x, y dim"));
         ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
         ImGui::SliderInt2("x, y dim", pv.shift_dims, 0, std::max(0, d - 1));
     }
-    ImGui::Checkbox("E -> E'", &pv.shift_total);
-    ImGui::SameLine();
-    ImGui::Checkbox("per-head chain", &pv.shift_chain);
-    ImGui::SameLine();
+    same_line_if_fits(checkbox_width("E->E'"));
+    ImGui::Checkbox("E->E'", &pv.shift_total);
+    same_line_if_fits(checkbox_width("chain"));
+    ImGui::Checkbox("chain", &pv.shift_chain);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("each head's %sE_h as one link of a chain of arrows, in its colour", D);
+    same_line_if_fits(checkbox_width("labels"));
     ImGui::Checkbox("labels", &pv.shift_labels);
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
-    ImGui::SliderFloat("shift x", &pv.shift_magnify, 1.0f, 10.0f, "%.1f", ImGuiSliderFlags_Logarithmic);
+    same_line_if_fits(labelled_width(ImGui::GetFontSize() * 3.5f, "x"));
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 3.5f);
+    ImGui::SliderFloat("x", &pv.shift_magnify, 1.0f, 10.0f, "%.1f", ImGuiSliderFlags_Logarithmic);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("draw every shift %sE k times longer (display only; hover shows true numbers)", D);
     pv.heads_on.resize(f.heads.size(), true);
+    same_line_if_fits(ImGui::CalcTextSize("heads:").x);
     ImGui::TextDisabled("heads:");
     for (std::size_t h = 0; h < pv.heads_on.size(); ++h) {
-        ImGui::SameLine();
+        char label[32];
+        std::snprintf(label, sizeof label, "h%zu", h);
+        same_line_if_fits(checkbox_width(label));
         bool on = pv.heads_on[h];
         ImGui::PushID(static_cast<int>(h));
         ImGui::PushStyleColor(ImGuiCol_CheckMark, ImGui::ColorConvertU32ToFloat4(head_color(static_cast<int>(h))));
-        char label[32];
-        std::snprintf(label, sizeof label, "h%zu", h);
         if (ImGui::Checkbox(label, &on)) pv.heads_on[h] = on;
         ImGui::PopStyleColor();
         ImGui::PopID();
@@ -157,7 +161,7 @@ void DrawShiftPanel(AppState& app) {
     const ShiftPlot& sp = shift_plot_data(app);
 
     // ---- the plot ----
-    const float bars_h = std::clamp(ImGui::GetContentRegionAvail().y * 0.22f, 64.0f, 140.0f);
+    const float bars_h = std::clamp(ImGui::GetContentRegionAvail().y * 0.2f, 52.0f, 140.0f);
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const ImVec2 size(std::max(avail.x, 100.0f), std::max(avail.y - bars_h - ImGui::GetFrameHeightWithSpacing(), 100.0f));
@@ -185,14 +189,14 @@ void DrawShiftPanel(AppState& app) {
     char caption[160];
     if (pv.shift_mode == PlaneMode::ShiftPca) {
         const float tot = sp.plane.total_variance > 0 ? sp.plane.total_variance : 1.0f;
-        std::snprintf(caption, sizeof caption, "x, y: the two main directions of the shifts (%.0f%%, %.0f%% of their spread)",
+        std::snprintf(caption, sizeof caption, "plane of the shifts: %.0f%% + %.0f%% of their spread",
                       100.0f * sp.plane.variance[0] / tot, 100.0f * sp.plane.variance[1] / tot);
     } else if (pv.shift_mode == PlaneMode::Pca) {
         const float tot = sp.plane.total_variance > 0 ? sp.plane.total_variance : 1.0f;
-        std::snprintf(caption, sizeof caption, "x: PC1 (%.0f%% of the spread)   y: PC2 (%.0f%%)", 100.0f * sp.plane.variance[0] / tot,
+        std::snprintf(caption, sizeof caption, "PCA of E and E': %.0f%% + %.0f%% of the spread", 100.0f * sp.plane.variance[0] / tot,
                       100.0f * sp.plane.variance[1] / tot);
     } else {
-        std::snprintf(caption, sizeof caption, "x: dimension %d   y: dimension %d", pv.shift_dims[0], pv.shift_dims[1]);
+        std::snprintf(caption, sizeof caption, "x: dimension %d, y: dimension %d", pv.shift_dims[0], pv.shift_dims[1]);
     }
     if (pv.shift_magnify != 1.0f) {
         const std::size_t len = std::strlen(caption);

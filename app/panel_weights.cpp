@@ -218,11 +218,11 @@ void DrawWeightsPanel(AppState& app) {
     const int head = app.sel.head;
     {
         const Mat& M = weight_matrix(app, w, head);
-        ImGui::SameLine();
-        if (w == WeightMatrix::Output)
-            ImGui::TextDisabled("(%d x %d) = (n_heads*d_head, d_model)", static_cast<int>(M.rows()), static_cast<int>(M.cols()));
-        else
-            ImGui::TextDisabled("(%d x %d) = (d_model, d_head)", static_cast<int>(M.rows()), static_cast<int>(M.cols()));
+        char shape[96];
+        std::snprintf(shape, sizeof shape, w == WeightMatrix::Output ? "(%d x %d) = (n_heads*d_head, d_model)" : "(%d x %d) = (d_model, d_head)",
+                      static_cast<int>(M.rows()), static_cast<int>(M.cols()));
+        same_line_if_fits(ImGui::CalcTextSize(shape).x);
+        ImGui::TextDisabled("%s", shape);
     }
 
     // ---- whole-matrix actions ----
@@ -231,11 +231,11 @@ void DrawWeightsPanel(AppState& app) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
     ImGui::InputInt("seed", &pv.weight_seed);
     pv.weight_seed = std::max(0, pv.weight_seed);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("Zero").x + 2 * ImGui::GetStyle().FramePadding.x);
     if (ImGui::Button("Zero")) apply_weight_action(app, w, head, WeightAction::Zero);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("Identity-like").x + 2 * ImGui::GetStyle().FramePadding.x);
     if (ImGui::Button("Identity-like")) apply_weight_action(app, w, head, WeightAction::IdentityLike);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("Scale x").x + 2 * ImGui::GetStyle().FramePadding.x);
     if (ImGui::Button("Scale x")) apply_weight_action(app, w, head, WeightAction::Scale, pv.weight_scale);
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
