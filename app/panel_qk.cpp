@@ -48,13 +48,10 @@ const QKPlot& qk_plot_data(AppState& app) {
 void DrawQKPanel(AppState& app) {
     PlotsView& pv = app.plots;
     app.clamp_selection();
-    const int head = app.sel.head;
-    const HeadResult& hr = app.fwd.heads[static_cast<std::size_t>(head)];
-    const int n = static_cast<int>(hr.Q.rows()), m = static_cast<int>(hr.K.rows()), dh = static_cast<int>(hr.Q.cols());
 
     // ---- controls ----
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
-    int hsel = head;
+    int hsel = app.sel.head;
     if (ImGui::SliderInt("head", &hsel, 0, app.scene.n_heads - 1)) app.sel.head = std::clamp(hsel, 0, app.scene.n_heads - 1);
     same_line_if_fits(checkbox_width("centre"));
     ImGui::Checkbox("centre", &pv.qk.center_keys);
@@ -72,6 +69,9 @@ void DrawQKPanel(AppState& app) {
     ImGui::Checkbox("labels", &pv.qk_labels);
 
     const QKPlot& qp = qk_plot_data(app);
+    const int head = app.sel.head;
+    const HeadResult& hr = app.fwd.heads[static_cast<std::size_t>(head)];
+    const int n = static_cast<int>(hr.Q.rows()), m = static_cast<int>(hr.K.rows()), dh = static_cast<int>(hr.Q.cols());
 
     // ---- the plot ----
     const ImVec2 p0 = ImGui::GetCursorScreenPos();

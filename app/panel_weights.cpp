@@ -245,6 +245,7 @@ void DrawWeightsPanel(AppState& app) {
     // ---- the numbers ----
     const Mat& M = weight_matrix(app, w, head);
     const float vmax = M.size() > 0 ? std::max(M.cwiseAbs().maxCoeff(), 1e-6f) : 1.0f;
+    ImGui::TextDisabled("colour: blue < 0 < red, |max| %.3g", static_cast<double>(vmax));
     if (M.rows() <= 24 && M.cols() <= 12) draw_small_grid(app, w, head, M, vmax);
     else draw_large_map(app, w, head, M, vmax);
 }
