@@ -141,7 +141,7 @@ void DrawQKPanel(AppState& app) {
         const ImVec2 c = to_screen(fr, qp.keys(j, 0), qp.keys(j, 1));
         dl->AddRectFilled(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), kKeyColor);
     }
-    for (int i = 0; i < n; ++i) dl->AddCircleFilled(to_screen(fr, qp.queries(i, 0), qp.queries(i, 1)), r + 0.5f, kQueryColor, 12);
+    for (int i = 0; i < n; ++i) dl->AddCircleFilled(to_screen(fr, qp.queries(i, 0), qp.queries(i, 1)), r + 0.5f, kQueryColor, n + m > 400 ? 6 : 12);
     const ImU32 ring = IM_COL32(255, 220, 60, 255);
     if (hq >= 0 && hq < n) dl->AddCircle(to_screen(fr, qp.queries(hq, 0), qp.queries(hq, 1)), r + 5, ring, 16, 2.0f);
     if (hk >= 0 && hk < m) {

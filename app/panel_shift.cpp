@@ -204,25 +204,32 @@ void DrawShiftPanel(AppState& app) {
     }
     dl->AddText(ImVec2(p0.x + 6, p1.y - font_h - 2), IM_COL32(150, 150, 160, 255), caption);
 
-    // Chain links (head colours), then the total arrows, then the points.
+    // Chain links (head colours), then the total arrows, then the points. Past a few hundred
+    // tokens (an O(n) ImDrawList plot): the chain only for the highlighted token, thin arrows.
+    const int highlight = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.query;
+    const bool dense = n > 300;
+    const float head_px = dense ? 0.0f : 9.0f;
     if (pv.shift_chain)
         for (std::size_t k = 1; k < sp.chain.size(); ++k) {
             const ImU32 col = head_color(sp.chain_heads[k - 1], 0.9f);
-            for (int i = 0; i < n; ++i)
+            for (int i = 0; i < n; ++i) {
+                if (dense && i != highlight) continue;
                 draw_arrow(dl, to_screen(fr, sp.chain[k - 1](i, 0), sp.chain[k - 1](i, 1)),
                            to_screen(fr, sp.chain[k](i, 0), sp.chain[k](i, 1)), col, 2.5f, 9.0f);
+            }
         }
     if (pv.shift_total)
         for (int i = 0; i < n; ++i)
             draw_arrow(dl, to_screen(fr, sp.before(i, 0), sp.before(i, 1)), to_screen(fr, sp.after(i, 0), sp.after(i, 1)),
-                       IM_COL32(235, 235, 235, 200), 1.5f, 8.0f);
+                       IM_COL32(235, 235, 235, dense ? 110 : 200), dense ? 1.0f : 1.5f, head_px);
 
-    const int highlight = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.query;
+    const float r = dense ? 2.0f : 5.0f;
+    const int segments = dense ? 6 : 12;
     for (int i = 0; i < n; ++i) {
         const ImVec2 e = to_screen(fr, sp.before(i, 0), sp.before(i, 1));
         const ImVec2 e2 = to_screen(fr, sp.after(i, 0), sp.after(i, 1));
-        dl->AddCircle(e, 4.5f, IM_COL32(170, 170, 180, 255), 12, 1.5f);
-        dl->AddCircleFilled(e2, 5.0f, IM_COL32(255, 255, 255, 255), 12);
+        dl->AddCircle(e, r - 0.5f, IM_COL32(170, 170, 180, 255), segments, dense ? 1.0f : 1.5f);
+        dl->AddCircleFilled(e2, r, IM_COL32(255, 255, 255, 255), segments);
         if (i == highlight || i == app.sel.query) {
             const ImU32 ring = IM_COL32(255, 220, 60, 255);
             dl->AddCircle(e, 9.0f, ring, 16, 2.0f);

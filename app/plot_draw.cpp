@@ -74,6 +74,10 @@ void draw_arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, float thickness, 
     const float len = std::sqrt(dx * dx + dy * dy);
     if (len < 0.5f) return;
     const float ux = dx / len, uy = dy / len;
+    if (head <= 0) {
+        dl->AddLine(a, b, col, thickness);
+        return;
+    }
     const float hl = std::min(head, 0.6f * len), hw = 0.5f * hl;
     const ImVec2 base(b.x - ux * hl, b.y - uy * hl);
     dl->AddLine(a, base, col, thickness);

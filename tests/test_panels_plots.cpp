@@ -302,6 +302,18 @@ TEST_CASE("Panels draw without failing on unusual scenes") {
         CHECK(app.plots.shift.chain.size() == 5);
         CHECK(app.plots.shift.plane.axes(63, 0) == 1.0f);
     }
+    SUBCASE("a long sequence (thin arrows, chain only for the highlighted token)") {
+        std::vector<std::string> tokens;
+        for (int i = 0; i < 600; ++i) {
+            tokens.emplace_back("w");
+            tokens.back() += std::to_string(i % 37);
+        }
+        REQUIRE(app.edit([&](Scene& s) { set_tokens(s, tokens); }));
+        app.sel.query = 599;
+        ui.all_panels(app);
+        CHECK(app.plots.shift.after.rows() == 600);
+        CHECK(app.plots.qkplot.keys.rows() == 600);
+    }
     SUBCASE("a selected head that no longer exists is clamped") {
         app.sel.head = 1;
         REQUIRE(app.edit([](Scene& s) { set_n_heads(s, 1); }));
