@@ -1,10 +1,16 @@
 #include "app_state.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "scene_io.hpp"
 
 namespace attnviz::app {
 
 void AppState::recompute() {
+    ++revision;
     fwd = forward(scene);
     if (scene.mask.type != MaskType::None) {
         Scene unmasked = scene;
@@ -14,23 +20,18 @@ void AppState::recompute() {
         fwd_unmasked = fwd;
     }
     clamp_selection();
+    ++generation;
 }
 
 bool AppState::undo() {
-    if (undo_stack.empty()) return false;
-    redo_stack.push_back(std::move(scene));
-    scene = std::move(undo_stack.back());
-    undo_stack.pop_back();
+    if (!history.undo(scene)) return false;
     modified = true;
     recompute();
     return true;
 }
 
 bool AppState::redo() {
-    if (redo_stack.empty()) return false;
-    undo_stack.push_back(std::move(scene));
-    scene = std::move(redo_stack.back());
-    redo_stack.pop_back();
+    if (!history.redo(scene)) return false;
     modified = true;
     recompute();
     return true;
@@ -40,6 +41,121 @@ void AppState::clamp_selection() {
     sel.head = std::clamp(sel.head, 0, scene.n_heads - 1);
     if (sel.query >= scene.n()) sel.query = scene.n() - 1;
     if (sel.key >= scene.m()) sel.key = scene.m() - 1;
+}
+
+void AppState::set_scene(Scene s, const std::string& path) {
+    // Opening another scene is undoable: the scene the user had is not lost.
+    if (generation > 0) history.push(std::move(scene), {});
+    scene = std::move(s);
+    scene_path = path;
+    modified = false;
+    sel = Selection{};
+    token_edit = -1;
+    recompute();
+}
+
+bool AppState::open_file(const std::string& path) {
+    if (path.empty()) {
+        set_error("open: no file name given");
+        return false;
+    }
+    try {
+        set_scene(load_scene(path), path);
+    } catch (const SceneError& e) {
+        set_error("open " + path + ": " + e.what());
+        return false;
+    }
+    add_recent(path);
+    set_info("opened " + path);
+    return true;
+}
+
+bool AppState::save_file(const std::string& path) {
+    if (path.empty()) {
+        set_error("save: no file name given");
+        return false;
+    }
+    try {
+        attnviz::save_scene(scene, path);
+    } catch (const SceneError& e) {
+        set_error("save " + path + ": " + e.what());
+        return false;
+    }
+    scene_path = path;
+    modified = false;
+    add_recent(path);
+    set_info("saved " + path);
+    return true;
+}
+
+std::string AppState::window_title() const {
+    std::string t = "attnviz \xE2\x80\x94 " + (scene.title.empty() ? std::string("untitled") : scene.title);
+    if (modified) t += "*";
+    if (!scene_path.empty()) t += " (" + std::filesystem::path(scene_path).filename().string() + ")";
+    return t;
+}
+
+std::string AppState::state_json() const {
+    nlohmann::json j;
+    j["tokens"] = token_texts(scene.input.tokens);
+    if (scene.source) j["source_tokens"] = token_texts(scene.source->tokens);
+    j["text"] = scene.input.text;
+    j["n"] = scene.n();
+    j["m"] = scene.m();
+    j["d_model"] = scene.d_model;
+    j["n_heads"] = scene.n_heads;
+    j["d_head"] = scene.d_head;
+    j["mask"] = mask_type_name(scene.mask.type);
+    j["mask_size"] = scene.mask.size;
+    j["scale"] = scene.scale;
+    j["temperature"] = scene.temperature;
+    j["positional"] = positional_name(scene.positional);
+    j["seed"] = scene.seed;
+    j["title"] = scene.title;
+    j["scene_path"] = scene_path;
+    j["modified"] = modified;
+    j["head"] = sel.head;
+    j["query"] = sel.query;
+    j["key"] = sel.key;
+    j["stage"] = stage_name(view.stage);
+    j["transpose"] = view.transpose;
+    j["colormap"] = view.colormap;
+    j["status"] = status;
+    j["status_is_error"] = status_is_error;
+    j["undo"] = history.undo_size();
+    j["generation"] = generation;
+    j["widgets"] = ui_rects;
+    return j.dump();
+}
+
+void AppState::add_recent(const std::string& path) {
+    std::error_code ec;
+    std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
+    if (ec) abs = path;
+    recent.erase(std::remove(recent.begin(), recent.end(), abs), recent.end());
+    recent.insert(recent.begin(), abs);
+    if (recent.size() > 10) recent.resize(10);
+    save_recent();
+}
+
+void AppState::load_recent() {
+    recent.clear();
+    if (config_dir.empty()) return;
+    std::ifstream in(config_dir + "/recent.txt");
+    std::string line;
+    while (std::getline(in, line) && recent.size() < 10)
+        if (!line.empty()) recent.push_back(line);
+}
+
+void AppState::save_recent() const {
+    if (config_dir.empty()) return;
+    std::string text;
+    for (const auto& r : recent) text += r + "\n";
+    try {
+        write_file_atomic(config_dir + "/recent.txt", text);
+    } catch (const SceneError&) {
+        // the recent list is a convenience; a read-only config folder must not stop the app
+    }
 }
 
 }  // namespace attnviz::app

@@ -4,11 +4,18 @@
 // (selection, view options) and never computes attention itself.
 #pragma once
 
+#include <cstdint>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine.hpp"
 #include "plots_view.hpp"
+#include "history.hpp"
 #include "scene.hpp"
 
 namespace attnviz::app {
@@ -19,6 +26,7 @@ struct ViewOptions {
     bool transpose = false;         // queries as columns (as in the 3Blue1Brown lecture)
     int colormap = 0;               // index into the colormap list
     bool show_values = true;        // numbers in cells when they fit
+    bool auto_range = false;        // weights: colour range from the data instead of 0..1
     float font_size = 18.0f;
 };
 
@@ -27,6 +35,13 @@ struct Selection {
     int query = -1;     // selected query row (-1: none)
     int key = -1;       // selected key column (-1: none)
     int hover_query = -1, hover_key = -1;  // hovered cell this frame (any view)
+    int shown_hover_query = -1, shown_hover_key = -1;  // last frame's hover: what views outline now
+};
+
+// A PNG of a screen rectangle (pixels, top-left origin), written after the frame is drawn.
+struct PngExport {
+    std::string path;
+    float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
 };
 
 struct AppState {
@@ -46,16 +61,45 @@ struct AppState {
     bool show_tokens = true, show_model = true, show_heatmap = true, show_grid = true, show_compare = true,
          show_shift = true, show_qk = true, show_weights = true, show_inspector = true;
 
-    // -- undo/redo: whole-scene snapshots (simple; may be replaced by core's history) --
-    std::vector<Scene> undo_stack, redo_stack;
     // -- the plot and editor panels' options and caches (app/plots_view.hpp) --
     PlotsView plots;
+    // -- undo/redo: core's bounded snapshot history (coalesces continuous edits by key) --
+    History history;
+    std::uint64_t revision = 0;      // +1 on every change of the scene (autosave watches it)
+
+    // -- window and panel state (UI only; no GL or ImGui types here) --
+    std::uint64_t generation = 0;    // +1 on every recompute: views re-upload when it changes
+    bool show_files = true;
+    int workspace = 0;               // 0: attention patterns, 1: embeddings & weights
+    bool quit_requested = false;
+    bool reset_layout = false;       // place every panel at its default rectangle next frame
+    std::string text_input;          // tokens panel: the text box while it is being edited
+    std::string source_input;        // tokens panel: the source text box
+    int token_edit = -1;             // tokens panel: the chip being edited (-1: none)
+    std::string token_edit_text;
+    std::string path_input;          // files panel: the path field
+    std::vector<std::string> recent; // most recent first
+    std::string config_dir;          // where imgui.ini and recent.txt live ("" = none)
+    std::string export_dir = ".";    // where panel exports go
+    std::vector<PngExport> png_exports;  // pending screen captures (the window writes them)
+    // Screen rectangles (x0, y0, x1, y1) of the main controls, by name ("model.heads",
+    // "tokens.text", "mask.causal", …): written to the state dump so scripts can drive the window.
+    std::map<std::string, std::array<float, 4>> ui_rects;
+    // The heatmap widgets and other GPU-backed views (defined by the panels; opaque here).
+    struct Views;
+    std::shared_ptr<Views> views;
 
     // Every edit of the scene goes through here: runs `f(scene)`; on SceneError the scene is
     // restored and the message shown; on success the old scene goes on the undo stack, the scene
     // is marked modified and everything is recomputed. Returns whether the edit was applied.
     template <class F>
     bool edit(F&& f) {
+        return edit(std::string(), std::forward<F>(f));
+    }
+    // The same, for a continuous edit (a slider drag): edits with the same `key` in quick
+    // succession become one undo step.
+    template <class F>
+    bool edit(const std::string& key, F&& f) {
         Scene before = scene;
         try {
             f(scene);
@@ -64,20 +108,33 @@ struct AppState {
             set_error(e.what());
             return false;
         }
-        undo_stack.push_back(std::move(before));
-        if (undo_stack.size() > 200) undo_stack.erase(undo_stack.begin());
-        redo_stack.clear();
+        history.push(std::move(before), key);
         modified = true;
         recompute();
         return true;
     }
     bool undo();
     bool redo();
+    bool can_undo() const { return history.can_undo(); }
+    bool can_redo() const { return history.can_redo(); }
 
     // Recompute everything derived from the scene (call after every edit).
     void recompute();
     // Clamp the selection to the scene's sizes.
     void clamp_selection();
+    // Replace the document (after a load): no undo history, not modified.
+    void set_scene(Scene s, const std::string& path);
+    // Open / save a scene file; errors go to the status line and the current scene is kept.
+    bool open_file(const std::string& path);
+    bool save_file(const std::string& path);
+    // "attnviz — <title>* (<file>)"
+    std::string window_title() const;
+    // A JSON summary of the state (tokens, sizes, mask, selection, …) for tests and scripts.
+    std::string state_json() const;
+    // Recent files: kept in <config_dir>/recent.txt, most recent first, at most 10.
+    void add_recent(const std::string& path);
+    void load_recent();
+    void save_recent() const;
     void set_error(const std::string& msg) { status = msg; status_is_error = true; }
     void set_info(const std::string& msg) { status = msg; status_is_error = false; }
 };

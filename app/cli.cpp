@@ -5,7 +5,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "bench.hpp"
 #include "engine.hpp"
+#include "figures.hpp"
 #include "scene_io.hpp"
 #include "window.hpp"
 
@@ -90,6 +92,24 @@ int run_cli(int argc, char** argv) {
     cli.add_option("--width", win.width, "Window width")->check(CLI::Range(320, 16384));
     cli.add_option("--height", win.height, "Window height")->check(CLI::Range(240, 16384));
 
+    cli.add_flag("--frame-stats", win.frame_stats, "With --frames: print the median and 95th-percentile frame time");
+    cli.add_option("--dump-state", win.dump_state, "Write the app state (JSON) to this file whenever it changes (for scripts and tests)");
+
+    cli.add_option("--ui-scale", win.ui_scale, "Scale fonts and sizes (e.g. 2 for a projector); default: the monitor's DPI scale")
+        ->check(CLI::Range(0.5, 4.0));
+
+    RenderOptions rnd;
+    std::string render_size = "1600x900";
+    auto* ren = cli.add_subcommand("render", "Draw what the window draws, off-screen, into a PNG (needs an X display; Xvfb works)");
+    ren->add_option("--scene", rnd.scene_path, "Scene file (JSON); default: the default lecture scene")->check(CLI::ExistingFile);
+    ren->add_option("--out", rnd.out, "PNG file to write")->required();
+    ren->add_option("--view", rnd.view, "window, heatmap, grid or compare")->check(CLI::IsMember({"window", "heatmap", "grid", "compare"}));
+    ren->add_option("--head", rnd.head, "Selected head (0-based)");
+    ren->add_option("--stage", rnd.stage, "Heatmap stage: raw, scaled, masked or pattern")
+        ->check(CLI::IsMember({"raw", "scaled", "masked", "pattern"}));
+    ren->add_option("--size", render_size, "Image size WxH (default 1600x900)");
+    ren->add_option("--ui-scale", rnd.ui_scale, "Scale fonts and sizes (default 1)")->check(CLI::Range(0.5, 4.0));
+
     ExportArgs ex;
     auto* exp = cli.add_subcommand("export", "Compute a scene and write every intermediate (JSON), or one matrix (CSV, NumPy)");
     exp->add_option("--scene", ex.scene, "Scene file (JSON)")->required();
@@ -99,12 +119,38 @@ int run_cli(int argc, char** argv) {
     exp->add_option("--head", ex.head, "Head for csv/npy (0-based)");
     exp->add_option("--matrix", ex.what, "Matrix for csv/npy: pattern, scores, Q, K, V, delta, output, embeddings");
 
+    FiguresArgs figures_args;                                              // [lecture] attnviz figures
+    CLI::App* figures_cmd = add_figures_command(cli, figures_args);        // [lecture]
+    BenchArgs bench;
+    auto* bch = cli.add_subcommand("bench", "Time the engine: full forward, one-token edit, GEMMs alone (median ms)");
+    bch->add_option("--n", bench.n, "Tokens")->check(CLI::Range(2, Limits::kMaxTokens));
+    bch->add_option("--d-model", bench.d_model, "Model width")->check(CLI::Range(1, Limits::kMaxDModel));
+    bch->add_option("--heads", bench.heads, "Heads (d_head = d_model / heads)")->check(CLI::Range(1, Limits::kMaxHeads));
+    bch->add_option("--mask", bench.mask, "none, causal or sliding_window:W");
+    bch->add_option("--repeat", bench.repeat, "Runs per measurement (the median is printed)")->check(CLI::Range(1, 1000));
+    bch->add_option("--threads", bench.threads, "Threads (0 = every core)")->check(CLI::Range(0, 64));
+    bch->add_flag("--json", bench.json, "Print one JSON object");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e) == 0 ? 0 : 2;
     }
     if (*exp) return run_export(ex);
+    if (*figures_cmd) return run_figures(figures_args);                   // [lecture]
+    if (*ren) {
+        int w = 0, h = 0;
+        char x = 0, extra = 0;
+        if (std::sscanf(render_size.c_str(), "%d%c%d%c", &w, &x, &h, &extra) != 3 || (x != 'x' && x != 'X') || w < 16 || h < 16 ||
+            w > 16384 || h > 16384) {
+            std::cerr << "attnviz: --size must look like 1600x900 (16..16384 each), got \"" << render_size << "\"\n";
+            return 2;
+        }
+        rnd.width = w;
+        rnd.height = h;
+        return run_render(rnd);
+    }
+    if (*bch) return run_bench(bench);
     return run_window(win);
 }
 

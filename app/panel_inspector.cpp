@@ -78,7 +78,7 @@ void DrawInspectorPanel(AppState& app) {
     while (clipper.Step()) {
         for (int j = clipper.DisplayStart; j < clipper.DisplayEnd; ++j) {
             const bool allowed = s.mask.allows(query, j);
-            const bool highlighted = j == app.sel.key || j == app.sel.hover_key;
+            const bool highlighted = j == app.sel.key || j == app.sel.hover_key || j == app.sel.shown_hover_key;
             ImGui::TableNextRow(0, cell_h);
             if (highlighted) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(120, 100, 20, 120));
             ImGui::TableSetColumnIndex(0);

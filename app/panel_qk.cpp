@@ -110,21 +110,21 @@ void DrawQKPanel(AppState& app) {
         }
     }
     if (hover_q >= 0 || hover_k >= 0) {
+        // The window clears these every frame; the heatmaps outline them.
         app.sel.hover_query = hover_q;
         app.sel.hover_key = hover_k;
-        pv.qk_owns_hover = true;
         if (clicked) {
             if (hover_q >= 0) app.sel.query = hover_q;
             if (hover_k >= 0) app.sel.key = hover_k;
         }
-    } else if (pv.qk_owns_hover) {
-        app.sel.hover_query = app.sel.hover_key = -1;
-        pv.qk_owns_hover = false;
     }
 
     // Lines from the highlighted query to every key, as opaque as its attention weight.
-    const int hq = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.query;
-    const int hk = app.sel.hover_key >= 0 ? app.sel.hover_key : app.sel.key;
+    // Hovered here or in a view drawn earlier this frame, else last frame's hover, else selected.
+    const int any_hq = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.shown_hover_query;
+    const int any_hk = app.sel.hover_key >= 0 ? app.sel.hover_key : app.sel.shown_hover_key;
+    const int hq = any_hq >= 0 ? any_hq : app.sel.query;
+    const int hk = any_hk >= 0 ? any_hk : app.sel.key;
     if (pv.qk_lines && hq >= 0 && hq < n) {
         const ImVec2 a = to_screen(fr, qp.queries(hq, 0), qp.queries(hq, 1));
         for (int j = 0; j < m; ++j) {

@@ -51,9 +51,10 @@ void draw_norm_bars(AppState& app, const ShiftPlot& sp, float height) {
     const float base_y = origin.y + bar_h;
     dl->AddLine(ImVec2(origin.x + first * group_w, base_y), ImVec2(origin.x + (last + 1) * group_w, base_y),
                 IM_COL32(140, 140, 140, 255));
+    const int hovered_row = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.shown_hover_query;
     for (int i = first; i <= last; ++i) {
         const float gx = origin.x + static_cast<float>(i) * group_w + 3.0f;
-        if (i == app.sel.query || i == app.sel.hover_query)
+        if (i == app.sel.query || i == hovered_row)
             dl->AddRectFilled(ImVec2(gx - 3, origin.y), ImVec2(gx + group_w - 3, base_y), IM_COL32(255, 255, 255, 28));
         for (int h = 0; h < heads; ++h) {
             const float v = sp.norms(i, h);
@@ -206,7 +207,9 @@ void DrawShiftPanel(AppState& app) {
 
     // Chain links (head colours), then the total arrows, then the points. Past a few hundred
     // tokens (an O(n) ImDrawList plot): the chain only for the highlighted token, thin arrows.
-    const int highlight = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.query;
+    // Hovered in a view drawn earlier this frame, else last frame's hover (any view), else selected.
+    const int hovered = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.shown_hover_query;
+    const int highlight = hovered >= 0 ? hovered : app.sel.query;
     const bool dense = n > 300;
     const float head_px = dense ? 0.0f : 9.0f;
     if (pv.shift_chain)
@@ -300,12 +303,8 @@ void DrawShiftPanel(AppState& app) {
         for (std::size_t h = 0; h < f.heads.size() && h < 8; ++h)
             ImGui::Text("|%sE_%zu| = %.4g", D, h, static_cast<double>(sp.norms(i, static_cast<Eigen::Index>(h))));
         ImGui::EndTooltip();
-        app.sel.hover_query = i;
-        pv.shift_owns_hover = true;
+        app.sel.hover_query = i;  // the window clears it every frame; other views outline it
         if (clicked) app.sel.query = i;
-    } else if (pv.shift_owns_hover) {
-        app.sel.hover_query = -1;
-        pv.shift_owns_hover = false;
     }
 
     // ---- ‖ΔE_h‖ bars ----

@@ -163,13 +163,12 @@ bool edit_weight_cell(AppState& app, WeightMatrix w, int head, int row, int col,
                       " (weights must be finite numbers)");
         return false;
     }
-    const std::size_t steps = app.undo_stack.size();
-    const bool ok = app.edit([&](Scene& s) {
+    // The steps of one drag share a key, so the history makes them one undo step.
+    if (!continuing) app.history.break_coalescing();
+    return app.edit(cell_name(w, head, row, col), [&](Scene& s) {
         if (w == WeightMatrix::Output) set_output_weight(s, row, col, value);
         else set_weight(s, head, projection_of(w), row, col, value);
     });
-    if (ok && continuing && steps > 0 && app.undo_stack.size() == steps + 1) app.undo_stack.pop_back();
-    return ok;
 }
 
 bool apply_weight_action(AppState& app, WeightMatrix w, int head, WeightAction a, float k, std::uint64_t seed) {

@@ -59,7 +59,6 @@ struct PlotsView {
 
     // -- last frame --
     PlotFrame shift_frame, qk_frame;
-    bool shift_owns_hover = false, qk_owns_hover = false;  // we set sel.hover_* and must clear it
 };
 
 }  // namespace attnviz::app

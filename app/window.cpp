@@ -1,22 +1,31 @@
-// attnviz app — the window: GLFW + OpenGL 3.3 + Dear ImGui 1.86.
+// attnviz app — the window: GLFW + OpenGL 3.3 + Dear ImGui 1.86. Glue only: open, poll →
+// NewFrame → panels → Render → exports → swap. The off-screen renderer shares every step.
+//
+// [SECTION] Paths
+// [SECTION] Shared set-up: GL context, fonts, style
+// [SECTION] The window loop
+// [SECTION] Off-screen rendering
 #include <epoxy/gl.h>
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
-#include <stb_image_write.h>
-#include <unistd.h>
 
+#include <algorithm>
+#include <cfloat>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <vector>
 
-#include "app_state.hpp"     // [plots hook]
-#include "engine.hpp"
-#include "panels_plots.hpp"  // [plots hook]
+#include "app_state.hpp"
+#include "gl.hpp"
+#include "heatmap.hpp"
+#include "panels.hpp"
 #include "scene_io.hpp"
 #include "window.hpp"
 
@@ -26,6 +35,9 @@
 
 namespace attnviz::app {
 
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Paths
+// ---------------------------------------------------------------------------------------------
 std::string asset_path(const std::string& relative) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -39,134 +51,286 @@ std::string asset_path(const std::string& relative) {
 
 std::string default_scene_path() { return asset_path("assets/scenes/01_adjectives_update_nouns.json"); }
 
+std::string config_dir() {
+    namespace fs = std::filesystem;
+    fs::path base;
+    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = fs::path(h) / ".config";
+    else return {};
+    std::error_code ec;
+    fs::create_directories(base / "attnviz", ec);
+    if (ec) return {};
+    return (base / "attnviz").string();
+}
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Shared set-up
+// ---------------------------------------------------------------------------------------------
 namespace {
+
+// Glyphs beyond Latin-1: Greek (ImGui 1.86 has no Greek preset), general punctuation (…, —), super/subscripts, arrows, math (√, −, ∞),
+// phonetic extensions (ᵀ), geometric shapes.
+constexpr ImWchar kExtraGlyphs[] = {0x0370, 0x03FF, 0x2000, 0x206F, 0x2070, 0x209F, 0x2190, 0x21FF, 0x2200, 0x22FF,
+                                    0x1D00, 0x1DBF, 0x25A0, 0x25FF, 0};
+constexpr float kBaseFontPx = 17.0f;
 
 void glfw_error(int code, const char* what) { std::fprintf(stderr, "attnviz: GLFW error %d: %s\n", code, what); }
 
-bool save_png(const std::string& path, int w, int h) {
-    std::vector<unsigned char> px(static_cast<std::size_t>(w) * h * 4);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadBuffer(GL_BACK);
-    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-    std::vector<unsigned char> flipped(px.size());
-    const std::size_t stride = static_cast<std::size_t>(w) * 4;
-    for (int y = 0; y < h; ++y)
-        std::copy_n(px.data() + static_cast<std::size_t>(h - 1 - y) * stride, stride, flipped.data() + static_cast<std::size_t>(y) * stride);
-    return stbi_write_png(path.c_str(), w, h, 4, flipped.data(), static_cast<int>(stride)) != 0;
-}
+bool has_display() { return std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY"); }
 
-}  // namespace
-
-int run_window(const WindowOptions& opt) {
-    const std::string scene_path = opt.scene_path.empty() ? default_scene_path() : opt.scene_path;
-    Scene scene;
-    try {
-        scene = load_scene(scene_path);
-    } catch (const SceneError& e) {
-        std::cerr << "attnviz: " << scene_path << ": " << e.what() << "\n";
-        return 2;
-    }
-    Forward fwd = forward(scene);
-    AppState plots_app;  // [plots hook] the plot/editor panels' state until the final window owns one
-    plots_app.scene = scene;
-    plots_app.recompute();
-
+GLFWwindow* open_window(int width, int height, bool visible) {
     glfwSetErrorCallback(glfw_error);
-    if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) {
+    if (!has_display()) {
         std::cerr << "attnviz: no display (DISPLAY is not set). Run it on a desktop, or under a virtual one:\n"
                      "  xvfb-run -a -s '-screen 0 1600x900x24' attnviz ...\n";
-        return 1;
+        return nullptr;
     }
     if (!glfwInit()) {
         std::cerr << "attnviz: could not start GLFW (is an X display reachable?)\n";
-        return 1;
+        return nullptr;
     }
     glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
     glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    GLFWwindow* window = glfwCreateWindow(opt.width, opt.height, "attnviz", nullptr, nullptr);
+    glfwWindowHint(GLFW_VISIBLE, visible ? GLFW_TRUE : GLFW_FALSE);
+    GLFWwindow* window = glfwCreateWindow(width, height, "attnviz", nullptr, nullptr);
     if (!window) {
         std::cerr << "attnviz: could not open an OpenGL 3.3 window\n";
         glfwTerminate();
-        return 1;
+        return nullptr;
     }
     glfwMakeContextCurrent(window);
-    glfwSwapInterval(opt.frames > 0 ? 0 : 1);
+    gl::mark_available(true);
+    return window;
+}
 
+// Fonts (DejaVu Sans with Greek and math glyphs) and style, scaled for the monitor's DPI.
+void setup_imgui(GLFWwindow* window, float content_scale, ImVector<ImWchar>& ranges) {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;
+    ImFontGlyphRangesBuilder builder;
+    builder.AddRanges(io.Fonts->GetGlyphRangesDefault());
+    builder.AddRanges(io.Fonts->GetGlyphRangesCyrillic());
+    builder.AddRanges(kExtraGlyphs);
+    builder.BuildRanges(&ranges);
     const std::string font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    if (std::filesystem::exists(font)) io.Fonts->AddFontFromFileTTF(font.c_str(), 18.0f);
+    if (std::filesystem::exists(font)) {
+        io.Fonts->AddFontFromFileTTF(font.c_str(), std::round(kBaseFontPx * content_scale), nullptr, ranges.Data);
+    } else {
+        std::cerr << "attnviz: " << font << " not found (install fonts-dejavu-core); using the small built-in font\n";
+        io.Fonts->AddFontDefault();
+    }
     ImGui::StyleColorsDark();
+    ImGuiStyle& style = ImGui::GetStyle();
+    style.WindowRounding = 4.0f;
+    style.FrameRounding = 3.0f;
+    style.ItemSpacing = ImVec2(8, 5);
+    style.ScaleAllSizes(content_scale);
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
+}
 
-    int frame = 0;
-    while (!glfwWindowShouldClose(window)) {
-        glfwPollEvents();
-        ImGui_ImplOpenGL3_NewFrame();
-        ImGui_ImplGlfw_NewFrame();
-        ImGui::NewFrame();
-
-        ImGui::SetNextWindowPos(ImVec2(0, 0));
-        ImGui::SetNextWindowSize(io.DisplaySize);
-        ImGui::Begin("attnviz", nullptr, ImGuiWindowFlags_NoDecoration);
-        ImGui::Text("%s", scene.title.c_str());
-        ImGui::TextWrapped("%s", scene.description.c_str());
-        ImGui::Text("%d tokens, d_model %d, %d heads of %d", scene.n(), scene.d_model, scene.n_heads, scene.d_head);
-        ImDrawList* dl = ImGui::GetWindowDrawList();
-        const HeadResult& h = fwd.heads[0];
-        const ImVec2 origin = ImGui::GetCursorScreenPos();
-        const float cell = 32.0f;
-        for (Eigen::Index i = 0; i < h.pattern.rows(); ++i)
-            for (Eigen::Index j = 0; j < h.pattern.cols(); ++j) {
-                const float v = h.pattern(i, j);
-                const ImVec2 a(origin.x + 120 + j * cell, origin.y + i * cell);
-                dl->AddRectFilled(a, ImVec2(a.x + cell - 1, a.y + cell - 1),
-                                  ImGui::ColorConvertFloat4ToU32(ImVec4(v, v * 0.8f, 0.2f + 0.5f * (1 - v), 1)));
-            }
-        for (int i = 0; i < scene.n(); ++i)
-            dl->AddText(ImVec2(origin.x, origin.y + i * cell + 6), IM_COL32_WHITE, scene.input.tokens[static_cast<std::size_t>(i)].text.c_str());
-        ImGui::End();
-
-        {  // [plots hook] the plot/editor panels (branch plots); the lead moves these into the final window
-            const float W = io.DisplaySize.x, H = io.DisplaySize.y, x0 = W * 0.3f, w = (W - x0) * 0.5f, h = H * 0.6f;
-            const struct { const char* title; void (*draw)(AppState&); float x, y, h; } panels[] = {
-                {"Embedding shift", DrawShiftPanel, x0, 0, h}, {"Query-key plot", DrawQKPanel, x0 + w, 0, h},
-                {"Weights", DrawWeightsPanel, x0, h, H - h}, {"Q/K/V inspector", DrawInspectorPanel, x0 + w, h, H - h}};
-            for (const auto& p : panels) {
-                ImGui::SetNextWindowPos(ImVec2(p.x, p.y), ImGuiCond_FirstUseEver);
-                ImGui::SetNextWindowSize(ImVec2(w, p.h), ImGuiCond_FirstUseEver);
-                if (ImGui::Begin(p.title)) p.draw(plots_app);
-                ImGui::End();
-            }
-        }
-
-        ImGui::Render();
-        int w = 0, hgt = 0;
-        glfwGetFramebufferSize(window, &w, &hgt);
-        glViewport(0, 0, w, hgt);
-        glClearColor(0.1f, 0.1f, 0.12f, 1.0f);
-        glClear(GL_COLOR_BUFFER_BIT);
-        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-        ++frame;
-        if (opt.frames > 0 && frame >= opt.frames) {
-            if (!opt.screenshot.empty() && !save_png(opt.screenshot, w, hgt))
-                std::cerr << "attnviz: could not write " << opt.screenshot << "\n";
-            glfwSwapBuffers(window);
-            break;
-        }
-        glfwSwapBuffers(window);
-    }
-
+void shutdown(GLFWwindow* window, AppState& s) {
+    release_views(s);
+    heatmap_release_shared();
+    gl::release_shared();
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();
+    gl::mark_available(false);
     glfwDestroyWindow(window);
     glfwTerminate();
+}
+
+bool load_into(AppState& s, const std::string& path) {
+    try {
+        s.set_scene(load_scene(path), path);
+    } catch (const SceneError& e) {
+        std::cerr << "attnviz: " << path << ": " << e.what() << "\n";
+        return false;
+    }
+    return true;
+}
+
+// Writes the PNG exports the panels asked for, from the frame just drawn (before the swap).
+void write_png_exports(AppState& s, int fb_w, int fb_h, ImVec2 scale) {
+    for (const PngExport& e : s.png_exports) {
+        const int x0 = std::clamp(static_cast<int>(std::floor(e.x0 * scale.x)), 0, fb_w);
+        const int x1 = std::clamp(static_cast<int>(std::ceil(e.x1 * scale.x)), 0, fb_w);
+        const int y0 = std::clamp(static_cast<int>(std::floor(e.y0 * scale.y)), 0, fb_h);
+        const int y1 = std::clamp(static_cast<int>(std::ceil(e.y1 * scale.y)), 0, fb_h);
+        if (x1 <= x0 || y1 <= y0) continue;
+        const auto px = gl::read_pixels(x0, fb_h - y1, x1 - x0, y1 - y0);
+        if (gl::write_png(e.path, x1 - x0, y1 - y0, px)) s.set_info("wrote " + e.path);
+        else s.set_error("could not write " + e.path);
+    }
+    s.png_exports.clear();
+}
+
+void keyboard_shortcuts(AppState& s) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (!io.KeyCtrl || io.WantTextInput) return;
+    if (ImGui::IsKeyPressed(GLFW_KEY_Z, false)) s.undo();
+    if (ImGui::IsKeyPressed(GLFW_KEY_Y, false)) s.redo();
+    if (ImGui::IsKeyPressed(GLFW_KEY_Q, false)) s.quit_requested = true;
+    if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) {
+        if (s.scene_path.empty()) s.show_files = true;
+        else s.save_file(s.scene_path);
+    }
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size()))) - (p > 0 ? 1 : 0));
+    return v[i];
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] The window loop
+// ---------------------------------------------------------------------------------------------
+int run_window(const WindowOptions& opt) {
+    AppState s;
+    if (!load_into(s, opt.scene_path.empty() ? default_scene_path() : opt.scene_path)) return 2;
+    GLFWwindow* window = open_window(opt.width, opt.height, true);
+    if (!window) return 1;
+    glfwSwapInterval(opt.frames > 0 ? 0 : 1);
+    float xs = 1.0f, ys = 1.0f;
+    glfwGetWindowContentScale(window, &xs, &ys);
+    ImVector<ImWchar> ranges;
+    setup_imgui(window, opt.ui_scale > 0.0f ? opt.ui_scale : std::clamp(std::max(xs, ys), 1.0f, 4.0f), ranges);
+    s.config_dir = config_dir();
+    const std::string ini = s.config_dir.empty() ? std::string() : s.config_dir + "/imgui.ini";
+    ImGui::GetIO().IniFilename = ini.empty() ? nullptr : ini.c_str();
+    s.load_recent();
+    s.add_recent(s.scene_path);
+
+    std::vector<double> frame_ms;
+    std::string last_dump;
+    std::string title;
+    int frame = 0;
+    while (!glfwWindowShouldClose(window) && !s.quit_requested) {
+        const auto t0 = std::chrono::steady_clock::now();
+        if (opt.frames > 0) glfwPollEvents();
+        else glfwWaitEventsTimeout(0.05);  // idle at ~20 frames/s, wake at once on input
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGui::NewFrame();
+        keyboard_shortcuts(s);
+        DrawAllPanels(s);
+        ImGui::Render();
+        int w = 0, h = 0;
+        glfwGetFramebufferSize(window, &w, &h);
+        glViewport(0, 0, w, h);
+        glClearColor(0.08f, 0.08f, 0.10f, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        glReadBuffer(GL_BACK);
+        if (!s.png_exports.empty()) write_png_exports(s, w, h, ImGui::GetIO().DisplayFramebufferScale);
+        ++frame;
+        const bool last = opt.frames > 0 && frame >= opt.frames;
+        if (last && !opt.screenshot.empty()) {
+            if (!gl::write_png(opt.screenshot, w, h, gl::read_pixels(0, 0, w, h)))
+                std::cerr << "attnviz: could not write " << opt.screenshot << "\n";
+        }
+        if (const std::string t = s.window_title(); t != title) {
+            glfwSetWindowTitle(window, t.c_str());
+            title = t;
+        }
+        if (!opt.dump_state.empty()) {
+            if (std::string d = s.state_json(); d != last_dump) {
+                try {
+                    write_file_atomic(opt.dump_state, d + "\n");
+                } catch (const SceneError& e) {
+                    std::cerr << "attnviz: --dump-state: " << e.what() << "\n";
+                }
+                last_dump = std::move(d);
+            }
+        }
+        glfwSwapBuffers(window);
+        frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        if (last) break;
+    }
+    if (opt.frame_stats) {
+        // the first frames build fonts and textures: report them apart
+        const std::size_t skip = std::min<std::size_t>(frame_ms.size(), 3);
+        const std::vector<double> steady(frame_ms.begin() + static_cast<std::ptrdiff_t>(skip), frame_ms.end());
+        std::printf("frames %zu  median %.2f ms  p95 %.2f ms  max %.2f ms  (first %zu frames excluded)\n", steady.size(),
+                    percentile(steady, 0.5), percentile(steady, 0.95), steady.empty() ? 0.0 : *std::max_element(steady.begin(), steady.end()),
+                    skip);
+    }
+    if (ImGui::GetIO().IniFilename) ImGui::SaveIniSettingsToDisk(ImGui::GetIO().IniFilename);
+    shutdown(window, s);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Off-screen rendering: a hidden window's context, an FBO of the requested size, the
+// same panels, three frames (auto-sized widgets settle on the second), then the PNG.
+// ---------------------------------------------------------------------------------------------
+int run_render(const RenderOptions& opt) {
+    AppState s;
+    if (!load_into(s, opt.scene_path.empty() ? default_scene_path() : opt.scene_path)) return 2;
+    if (opt.head < 0 || opt.head >= s.scene.n_heads) {
+        std::cerr << "attnviz: --head " << opt.head << " is out of range 0.." << s.scene.n_heads - 1 << "\n";
+        return 2;
+    }
+    s.sel.head = opt.head;
+    if (opt.stage == "raw") s.view.stage = Stage::Raw;
+    else if (opt.stage == "scaled") s.view.stage = Stage::Scaled;
+    else if (opt.stage == "masked") s.view.stage = Stage::Masked;
+    else s.view.stage = Stage::Pattern;
+    GLFWwindow* window = open_window(std::min(opt.width, 1024), std::min(opt.height, 768), false);
+    if (!window) return 1;
+    if (opt.width > gl::max_texture_size() || opt.height > gl::max_texture_size()) {
+        std::cerr << "attnviz: --size " << opt.width << "x" << opt.height << " is larger than the GPU allows ("
+                  << gl::max_texture_size() << ")\n";
+        glfwDestroyWindow(window);
+        glfwTerminate();
+        return 2;
+    }
+    ImVector<ImWchar> ranges;
+    setup_imgui(window, opt.ui_scale, ranges);
+    gl::Framebuffer target;
+    if (!gl::ensure_framebuffer(target, opt.width, opt.height)) {
+        shutdown(window, s);
+        return 1;
+    }
+    std::vector<unsigned char> px;
+    for (int frame = 0; frame < 3; ++frame) {
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        ImGuiIO& io = ImGui::GetIO();
+        io.DisplaySize = ImVec2(static_cast<float>(opt.width), static_cast<float>(opt.height));
+        io.DisplayFramebufferScale = ImVec2(1, 1);
+        io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+        ImGui::NewFrame();
+        glBindFramebuffer(GL_FRAMEBUFFER, target.fbo);
+        if (opt.view == "heatmap") DrawSoloPanel(s, SoloView::Heatmap);
+        else if (opt.view == "grid") DrawSoloPanel(s, SoloView::Grid);
+        else if (opt.view == "compare") DrawSoloPanel(s, SoloView::Compare);
+        else DrawAllPanels(s);
+        ImGui::Render();
+        glBindFramebuffer(GL_FRAMEBUFFER, target.fbo);
+        glViewport(0, 0, opt.width, opt.height);
+        glClearColor(0.08f, 0.08f, 0.10f, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        if (frame == 2) px = gl::read_pixels(0, 0, opt.width, opt.height);
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    }
+    const bool ok = gl::write_png(opt.out, opt.width, opt.height, px);
+    gl::delete_framebuffer(target);
+    shutdown(window, s);
+    if (!ok) {
+        std::cerr << "attnviz: could not write " << opt.out << "\n";
+        return 1;
+    }
     return 0;
 }
 

@@ -15,8 +15,14 @@
 //
 // The passes are numbered as in llm.c: (1) projections, (2) scores, (3) row max over allowed
 // keys, (4) exp(x − max) and sum, (5) normalise, (6) weighted sum of values, (7) output slice.
+//
+// Speed: passes (2)–(6) run per block of 64 query rows, so a block's scores are still in cache for
+// the softmax and for pattern·V; a block computes only the key columns its rows may see (a causal
+// forward does about half the score work), and heads run in parallel on `threads` threads.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <vector>
 
 #include "scene.hpp"
@@ -43,13 +49,59 @@ struct Forward {
     Mat output;   // (n, d_model) E' = E + ΔE
     std::vector<int> fully_masked_rows;  // queries that may see no key: all-zero pattern rows
     float logit_factor = 1.0f;           // what scores were multiplied by before softmax
+    // true: `scores` holds q_i·k_j for every cell, masked or not. false (masked-out work skipped):
+    // every masked cell of `scores` holds exactly 0 and only allowed cells hold q_i·k_j.
+    bool masked_scores_computed = true;
+};
+
+struct ForwardOptions {
+    int threads = 0;  // 0 = every core, 1 = only the caller's thread (heads run in parallel)
+    // Raw scores of masked cells. Auto computes them while n·m ≤ kAutoMaskedScoresCells (small
+    // scenes, where the lecture shows the raw scores of masked cells greyed) and skips them above.
+    enum class MaskedScores { Auto, Compute, Skip };
+    MaskedScores masked_scores = MaskedScores::Auto;
+    static constexpr std::int64_t kAutoMaskedScoresCells = std::int64_t(512) * 512;
 };
 
 // The whole forward pass.
 Forward forward(const Scene& s);
+Forward forward(const Scene& s, const ForwardOptions& opt);
+
+// The same, into `f`, reusing its matrices when the sizes are unchanged (no page faults from
+// fresh allocations: at n = 1024 and 12 heads a forward holds ~110 MB).
+void forward(const Scene& s, Forward& f, const ForwardOptions& opt = {});
+
+// The positional encoding (n, d_model) that the forward pass adds to the embeddings (the values of
+// positional_encoding(), computed faster for sinusoidal encodings).
+Mat positional_for(const Scene& s, int n);
+// One row of it (1, d_model): what a token edit at position `pos` adds to the new embedding.
+RowVec positional_row(const Scene& s, int pos);
 
 // Recomputes head h's results and the sums (after an edit of one head's weights or of W_O).
 void recompute_head(const Scene& s, Forward& f, int h);
+void recompute_head(const Scene& s, Forward& f, int h, const ForwardOptions& opt);
+
+// The matrix products of `forward` done by Eigen alone — no softmax, masking, scaling or
+// bookkeeping — for measuring what the rest costs. Per head: Q = E·W_Q, K = X·W_K, V = X·W_V, then
+// per block of query rows the same score block and (score block)·V as `forward` computes, then
+// mixed·W_O[h]. Heads run in parallel on the same threads as `forward`.
+class GemmBaseline {
+public:
+    GemmBaseline(const Scene& s, const ForwardOptions& opt = {});
+    void run();
+    double flops() const;  // = forward_gemm_flops(s, opt)
+
+private:
+    const Scene* s_;
+    ForwardOptions opt_;
+    bool skip_;
+    Mat E_, X_;
+    std::vector<std::array<Mat, 6>> scratch_;  // per head: Q, K, V, scores, mixed, delta
+};
+
+// Floating-point operations of the matrix products of one forward pass as `forward` does them
+// (projections, the score blocks it computes, pattern·V, output slices): for GFLOP/s figures.
+double forward_gemm_flops(const Scene& s, const ForwardOptions& opt = {});
 
 // The display stages of the score matrix, as the lecture walks through them.
 enum class Stage { Raw, Scaled, Masked, Pattern };

@@ -351,8 +351,19 @@ Mask mask_for_new_sizes(const Mask& mask, int n, int m) {
 }
 }  // namespace
 
+namespace {
+// Tokenizes at most Limits::kMaxTokens + 1 tokens: a longer text is refused before its tokens
+// are stored (a pasted 10⁹-token text costs nothing).
+std::vector<Token> tokenize_checked(const std::string& text, const char* path) {
+    auto tokens = tokenize(text, static_cast<std::size_t>(Limits::kMaxTokens));
+    if (tokens.size() > static_cast<std::size_t>(Limits::kMaxTokens))
+        throw SceneError(path, "the text has more than " + std::to_string(Limits::kMaxTokens) + " tokens (the limit)");
+    return tokens;
+}
+}  // namespace
+
 void set_text(Scene& s, const std::string& text) {
-    auto tokens = tokenize(text);
+    auto tokens = tokenize_checked(text, "text");
     check_sizes(static_cast<int>(tokens.size()), s.m(), s.d_model, s.n_heads, s.d_head);
     transact(s, [&](Scene& c) {
         retokenize(c.input, std::move(tokens), c.seed, c.d_model);
@@ -373,7 +384,7 @@ void set_tokens(Scene& s, const std::vector<std::string>& tokens) {
 }
 
 void set_source_text(Scene& s, const std::string& text) {
-    auto tokens = tokenize(text);
+    auto tokens = tokenize_checked(text, "source.text");
     check_sizes(s.n(), static_cast<int>(tokens.size()), s.d_model, s.n_heads, s.d_head);
     transact(s, [&](Scene& c) {
         if (!c.source) c.source.emplace();

@@ -127,11 +127,10 @@ void read_sequence_tokens(const Json& obj, const std::string& path, Sequence& se
         seq.from_text = false;
     } else {
         seq.text = get_string(*text, join(path, "text"));
-        seq.tokens = tokenize(seq.text);
+        seq.tokens = tokenize(seq.text, static_cast<std::size_t>(Limits::kMaxTokens));  // stops at the limit + 1
         seq.from_text = true;
         if (seq.tokens.size() > static_cast<std::size_t>(Limits::kMaxTokens))
-            fail(join(path, "text"), "expected at most " + std::to_string(Limits::kMaxTokens) + " tokens, got " +
-                                         std::to_string(seq.tokens.size()));
+            fail(join(path, "text"), "expected at most " + std::to_string(Limits::kMaxTokens) + " tokens, got more");
     }
 }
 
@@ -237,12 +236,46 @@ void write_sequence(Json& obj, const Sequence& seq) {
     if (seq.embeddings_given) obj["embeddings"] = matrix_json(seq.embeddings);
 }
 
+// Before the DOM is built: bounds the nesting depth (copying or printing a DOM recurses once per
+// level, so 100,000 '[' would run out of stack) and the number of values (the DOM takes about
+// 16 bytes per value, so a file of "0,0,0,…" could take 8× its size). One pass over the bytes.
+void prescan_json(const std::string& text) {
+    int depth = 0;
+    std::size_t values = 1;
+    bool in_string = false, escaped = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        switch (c) {
+            case '"': in_string = true; break;
+            case '[':
+            case '{':
+                if (++depth > kMaxJsonDepth)
+                    fail("", "not valid JSON: nested more than " + std::to_string(kMaxJsonDepth) + " levels deep (at byte " +
+                                 std::to_string(i) + ")");
+                break;
+            case ']':
+            case '}': --depth; break;
+            case ',': ++values; break;
+            default: break;
+        }
+    }
+    if (values > kMaxJsonValues)
+        fail("", "the file holds more than " + std::to_string(kMaxJsonValues) + " values (arrays too long)");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // [SECTION] Scene ⇄ JSON
 // ---------------------------------------------------------------------------------------------
 Scene scene_from_json(const std::string& json_text) {
+    prescan_json(json_text);
     Json doc;
     try {
         doc = Json::parse(json_text);

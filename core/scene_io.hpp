@@ -14,6 +14,8 @@
 namespace attnviz {
 
 inline constexpr std::size_t kMaxSceneFileBytes = std::size_t(1) << 30;  // 1 GiB
+inline constexpr int kMaxJsonDepth = 64;                                  // nesting of [ and {
+inline constexpr std::size_t kMaxJsonValues = std::size_t(1) << 27;       // numbers, strings, … in one file
 
 Scene scene_from_json(const std::string& json_text);
 std::string scene_to_json(const Scene& s);

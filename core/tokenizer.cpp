@@ -119,52 +119,61 @@ std::string sanitize_utf8(std::string_view s) {
     return out;
 }
 
-std::vector<Token> tokenize(std::string_view text) {
-    std::vector<Cp> cps;
-    cps.reserve(text.size());
-    for (std::size_t i = 0; i < text.size();) {
+std::vector<Token> tokenize(std::string_view text) { return tokenize(text, static_cast<std::size_t>(-1)); }
+
+// Decodes code points on demand (one of lookahead at most), so memory stays proportional to the
+// tokens kept, never to the text: a 1 GB paste costs no more than `max_tokens` tokens.
+std::vector<Token> tokenize(std::string_view text, std::size_t max_tokens) {
+    const std::size_t n = text.size();
+    auto at = [&](std::size_t i) {  // the code point starting at byte i (i < n)
         std::size_t len = 0;
         const char32_t c = decode(text, i, len);
-        cps.push_back({c, i, len, classify(c)});
-        i += len;
-    }
-
+        return Cp{c, i, len, classify(c)};
+    };
     std::vector<Token> tokens;
-    auto emit = [&](std::size_t begin, std::size_t end_cp) {  // cps[begin, end_cp)
-        const std::size_t off = cps[begin].offset;
-        const std::size_t endb = cps[end_cp - 1].offset + cps[end_cp - 1].len;
-        tokens.push_back({sanitize_utf8(text.substr(off, endb - off)), off, endb - off});
+    auto emit = [&](std::size_t begin, std::size_t end) {  // bytes [begin, end)
+        tokens.push_back({sanitize_utf8(text.substr(begin, end - begin)), begin, end - begin});
     };
     auto swallow_marks = [&](std::size_t j) {
-        while (j < cps.size() && cps[j].kind == Kind::Mark) {
+        while (j < n) {
+            const Cp m = at(j);
+            if (m.kind != Kind::Mark) break;
             // A ZWJ joins the next pictograph into the same emoji sequence.
-            if (cps[j].c == 0x200D && j + 1 < cps.size() && cps[j + 1].kind == Kind::Single) j += 2;
-            else ++j;
+            if (m.c == 0x200D && j + m.len < n) {
+                const Cp next = at(j + m.len);
+                if (next.kind == Kind::Single) { j += m.len + next.len; continue; }
+            }
+            j += m.len;
         }
         return j;
     };
 
     std::size_t i = 0;
-    while (i < cps.size()) {
-        const Kind k = cps[i].kind;
-        if (k == Kind::Space || k == Kind::Control) { ++i; continue; }
-        std::size_t j = i + 1;
+    while (i < n) {
+        const Cp first = at(i);
+        const Kind k = first.kind;
+        if (k == Kind::Space || k == Kind::Control) { i += first.len; continue; }
+        if (tokens.size() > max_tokens) break;  // over the limit: the caller sees max_tokens + 1
+        std::size_t j = i + first.len;
         if (k == Kind::Letter || (k == Kind::Mark)) {
             // A word: letters and marks; an apostrophe between letters stays inside ("don't").
-            while (j < cps.size()) {
-                const Kind kj = cps[j].kind;
-                if (kj == Kind::Letter || kj == Kind::Mark) { ++j; continue; }
-                if ((cps[j].c == '\'' || cps[j].c == 0x2019) && j + 1 < cps.size() &&
-                    cps[j + 1].kind == Kind::Letter) { j += 2; continue; }
+            while (j < n) {
+                const Cp c = at(j);
+                if (c.kind == Kind::Letter || c.kind == Kind::Mark) { j += c.len; continue; }
+                if ((c.c == '\'' || c.c == 0x2019) && j + c.len < n) {
+                    const Cp next = at(j + c.len);
+                    if (next.kind == Kind::Letter) { j += c.len + next.len; continue; }
+                }
                 break;
             }
         } else if (k == Kind::Digit) {
             // A number: digits, with '.' or ',' between digits ("3.14", "12,288").
-            while (j < cps.size()) {
-                if (cps[j].kind == Kind::Digit) { ++j; continue; }
-                if ((cps[j].c == '.' || cps[j].c == ',') && j + 1 < cps.size() && cps[j + 1].kind == Kind::Digit) {
-                    j += 2;
-                    continue;
+            while (j < n) {
+                const Cp c = at(j);
+                if (c.kind == Kind::Digit) { j += c.len; continue; }
+                if ((c.c == '.' || c.c == ',') && j + c.len < n) {
+                    const Cp next = at(j + c.len);
+                    if (next.kind == Kind::Digit) { j += c.len + next.len; continue; }
                 }
                 break;
             }

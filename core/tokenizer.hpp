@@ -22,6 +22,9 @@ struct Token {
 };
 
 std::vector<Token> tokenize(std::string_view text);
+// Stops after max_tokens + 1 tokens: a result longer than max_tokens means "too many", found
+// without decoding or storing the rest (memory stays bounded whatever the text's length).
+std::vector<Token> tokenize(std::string_view text, std::size_t max_tokens);
 
 // Tokens made from a list of strings (no source text): offsets as if joined by single spaces.
 std::vector<Token> tokens_from_strings(const std::vector<std::string>& words);

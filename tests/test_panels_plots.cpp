@@ -37,7 +37,14 @@ struct Headless {
     Headless& operator=(const Headless&) = delete;
 
     // One frame with `draw` in a fixed 900×600 window at the origin.
+    // As the window does every frame: last frame's hover is what views outline; hover starts empty.
+    static void start_selection_frame(AppState& app) {
+        app.sel.shown_hover_query = app.sel.hover_query;
+        app.sel.shown_hover_key = app.sel.hover_key;
+        app.sel.hover_query = app.sel.hover_key = -1;
+    }
     void frame(AppState& app, void (*draw)(AppState&), const char* title = "panel") {
+        start_selection_frame(app);
         ImGui::NewFrame();
         ImGui::SetNextWindowPos(ImVec2(0, 0));
         ImGui::SetNextWindowSize(ImVec2(900, 600));
@@ -48,6 +55,7 @@ struct Headless {
     }
     void all_panels(AppState& app, int frames = 2) {
         for (int k = 0; k < frames; ++k) {
+            start_selection_frame(app);
             ImGui::NewFrame();
             const struct { const char* title; void (*draw)(AppState&); float x, y; } panels[] = {
                 {"shift", DrawShiftPanel, 0, 0}, {"qk", DrawQKPanel, 640, 0}, {"weights", DrawWeightsPanel, 0, 360},
@@ -70,8 +78,8 @@ struct Headless {
 
 AppState default_app() {
     AppState app;
-    app.scene = load_scene(std::string(ATTNVIZ_SCENES) + "/01_adjectives_update_nouns.json");
-    app.recompute();
+    const std::string path = std::string(ATTNVIZ_SCENES) + "/01_adjectives_update_nouns.json";
+    app.set_scene(load_scene(path), path);
     return app;
 }
 
@@ -105,7 +113,7 @@ TEST_CASE("The four panels draw over the default scene and fill their plot data"
     CHECK(app.plots.qkplot.queries.rows() == app.scene.n());
     CHECK(app.plots.qkplot.keys.rows() == app.scene.m());
     // Nothing was edited by drawing.
-    CHECK(app.undo_stack.empty());
+    CHECK_FALSE(app.can_undo());
     CHECK_FALSE(app.modified);
 }
 
@@ -134,7 +142,7 @@ TEST_CASE("Query-key plot: hovering a point names its query or key for the heatm
     ui.frame(app, DrawQKPanel);
     CHECK(app.sel.hover_key == fluffy);
     CHECK(app.sel.hover_query == -1);
-    // Far from every point: the hover this panel set is cleared.
+    // Far from every point: nothing hovered.
     Headless::mouse(ImVec2(-100, -100));
     ui.frame(app, DrawQKPanel);
     CHECK(app.sel.hover_key == -1);
@@ -185,7 +193,7 @@ TEST_CASE("Weight editor: one cell edit goes through AppState::edit and every vi
     CHECK(app.scene.heads[0].W[kQuery](2, 1) == w_before + 0.75f);
     CHECK(app.fwd.heads[0].Q(0, 1) == doctest::Approx(q01_before + 0.75f).epsilon(1e-6));
     CHECK(app.modified);
-    CHECK(app.undo_stack.size() == 1);
+    CHECK(app.history.undo_size() == 1);
     check_recomputed(app);
     // W_O cell.
     REQUIRE(edit_weight_cell(app, WeightMatrix::Output, 0, 5, 3, -1.5f));
@@ -207,7 +215,7 @@ TEST_CASE("Weight editor: the steps of one drag make a single undo step") {
     REQUIRE(edit_weight_cell(app, WeightMatrix::Value, 1, 4, 2, w0 + 0.3f, true));
     CHECK(app.scene.heads[1].W[kValue](4, 2) == w0 + 0.3f);  // every step applied live
     check_recomputed(app);
-    CHECK(app.undo_stack.size() == 1);
+    CHECK(app.history.undo_size() == 1);
     REQUIRE(app.undo());
     CHECK(app.scene.heads[1].W[kValue](4, 2) == w0);
     CHECK_MAT(app.fwd.output, out0, 0);
@@ -228,7 +236,7 @@ TEST_CASE("Weight editor refuses NaN, infinity and bad indices, and changes noth
     CHECK_FALSE(apply_weight_action(app, WeightMatrix::Query, 7, WeightAction::Zero));  // no head 7
     // Scaling to overflow: core refuses the non-finite result.
     CHECK_FALSE(apply_weight_action(app, WeightMatrix::Query, 0, WeightAction::Scale, 1e38f));
-    CHECK(app.undo_stack.empty());
+    CHECK_FALSE(app.can_undo());
     CHECK_MAT(app.scene.heads[1].W[kKey], before.heads[1].W[kKey], 0);
     CHECK_MAT(app.scene.W_O, before.W_O, 0);
     CHECK_MAT(app.scene.heads[0].W[kQuery], before.heads[0].W[kQuery], 0);

@@ -4,6 +4,7 @@
 set -u
 app="$1"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config"  # imgui.ini and recent files go here, not to the user's
 "$app" --frames 5 --screenshot "$tmp/shot.png" || { echo "FAIL: app exited $?"; exit 1; }
 [ -s "$tmp/shot.png" ] || { echo "FAIL: no screenshot"; exit 1; }
 colors=$(convert "$tmp/shot.png" -format '%k' info:)

@@ -1,0 +1,136 @@
+// attnviz bench — times the engine on a drawn scene (see bench.hpp).
+//
+// full forward:   forward() keeping every intermediate (scores, pattern, ΔE per head)
+// GEMMs alone:    GemmBaseline — the same matrix products by Eigen, nothing else
+// one-token edit: PatternTiles::update_token on a token in the middle of the sequence, after which
+//                 every statistic equals a full recompute (tests/test_incremental.cpp)
+#include "bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "incremental.hpp"
+#include "parallel.hpp"
+
+namespace attnviz::app {
+namespace {
+
+template <class F>
+double median_ms(int repeat, F&& fn) {
+    std::vector<double> ms;
+    for (int r = 0; r < repeat; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        fn();
+        const auto t1 = std::chrono::steady_clock::now();
+        ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+}
+
+// The scene after replacing token t's text (its embedding redrawn; positional stays).
+Scene with_token(const Scene& s, int t, const std::string& text) {
+    Scene c = s;
+    c.input.tokens[static_cast<std::size_t>(t)].text = text;
+    c.input.embeddings.row(t) = token_embedding(text, c.seed, c.d_model);
+    return c;
+}
+
+}  // namespace
+
+int run_bench(const BenchArgs& a) {
+    if (a.heads < 1 || a.d_model < a.heads || a.d_model % a.heads != 0) {
+        std::cerr << "attnviz bench: --d-model " << a.d_model << " must be a positive multiple of --heads " << a.heads
+                  << "\n";
+        return 2;
+    }
+    if (a.n < 2 || a.repeat < 1) {
+        std::cerr << "attnviz bench: --n must be at least 2 and --repeat at least 1\n";
+        return 2;
+    }
+    Mask mask;
+    if (a.mask == "causal") mask = Mask::causal();
+    else if (a.mask.rfind("sliding_window:", 0) == 0) mask = Mask::sliding_window(std::max(1, std::atoi(a.mask.c_str() + 15)));
+    else if (a.mask != "none") {
+        std::cerr << "attnviz bench: --mask must be none, causal or sliding_window:W\n";
+        return 2;
+    }
+    Scene s;
+    try {
+        std::vector<std::string> tokens;
+        for (int i = 0; i < a.n; ++i) tokens.push_back("tok" + std::to_string(i % 5000));
+        s = make_scene(tokens, a.d_model, a.heads, a.d_model / a.heads, 1);
+        set_positional(s, Positional::Sinusoidal);
+        set_mask(s, mask);
+    } catch (const SceneError& e) {
+        std::cerr << "attnviz bench: " << e.what() << "\n";
+        return 2;
+    }
+    ForwardOptions opt;
+    opt.threads = a.threads;
+    const int threads = resolve_threads(a.threads);
+
+    // GEMMs alone and the full forward, interleaved so both see the same machine load.
+    GemmBaseline gemm(s, opt);
+    gemm.run();  // warm-up (allocations, caches)
+    // full forward: into a kept Forward (as an app recomputing after an edit does); the fresh
+    // variant also pays for allocating and zero-filling ~110 MB (n = 1024) of new pages.
+    Forward kept;
+    forward(s, kept, opt);
+    double gemm_ms = 0, fwd_ms = 0, fresh_ms = 0;
+    {
+        std::vector<double> g, f, fr;
+        for (int r = 0; r < a.repeat; ++r) {
+            g.push_back(median_ms(1, [&] { gemm.run(); }));
+            f.push_back(median_ms(1, [&] { forward(s, kept, opt); }));
+            fr.push_back(median_ms(1, [&] { Forward fw = forward(s, opt); }));
+        }
+        for (auto* v : {&g, &f, &fr}) std::sort(v->begin(), v->end());
+        gemm_ms = g[g.size() / 2];
+        fwd_ms = f[f.size() / 2];
+        fresh_ms = fr[fr.size() / 2];
+    }
+    kept = Forward();  // give the memory back before the tiles
+    // One-token edit in the middle of the sequence, alternating between two texts.
+    PatternTiles tiles;
+    const double build_ms = median_ms(1, [&] { tiles.build(s, nullptr, a.threads); });
+    const int t = a.n / 2;
+    const Scene edited[2] = {with_token(s, t, "edited"), s};
+    int k = 0;
+    const double edit_ms = median_ms(std::max(a.repeat, 9), [&] {
+        tiles.update_token(edited[k], t, a.threads);
+        k ^= 1;
+    });
+    const double delta_rows_ms = median_ms(std::max(a.repeat, 9), [&] {  // ΔE of a screenful of rows
+        for (int i = t; i < std::min(a.n, t + 64); ++i) (void)tiles.delta_row(i);
+    });
+
+    if (a.json) {
+        std::printf("{\"n\": %d, \"d_model\": %d, \"heads\": %d, \"mask\": \"%s\", \"full_forward_ms\": %.3f, "
+                    "\"token_edit_ms\": %.3f, \"gemm_only_ms\": %.3f}\n",
+                    a.n, a.d_model, a.heads, a.mask.c_str(), fwd_ms, edit_ms, gemm_ms);
+        return 0;
+    }
+    const double gflop = forward_gemm_flops(s, opt) * 1e-9;
+    std::printf("attnviz bench: n=%d d_model=%d heads=%d (d_head=%d) mask=%s threads=%d, median of %d\n", a.n,
+                a.d_model, a.heads, a.d_model / a.heads, a.mask.c_str(), threads, a.repeat);
+    std::printf("  full forward      %9.2f ms  (%.1f GFLOP of products, %.0f GFLOP/s)\n", fwd_ms, gflop,
+                gflop / fwd_ms * 1e3);
+    std::printf("  full forward, new %9.2f ms  (a fresh Forward each time)\n", fresh_ms);
+    std::printf("  GEMMs alone       %9.2f ms  (%.0f GFLOP/s); forward / GEMMs = %.2f\n", gemm_ms,
+                gflop / gemm_ms * 1e3, fwd_ms / gemm_ms);
+    std::printf("  one-token edit    %9.2f ms  (token %d; %.0fx faster than the full forward)\n", edit_ms, t,
+                fwd_ms / edit_ms);
+    std::printf("  ΔE of 64 rows     %9.2f ms  (on demand after an edit)\n", delta_rows_ms);
+    std::printf("  tiles build       %9.2f ms  (statistics only, %.1f MB; a full forward holds %.1f MB)\n", build_ms,
+                tiles.bytes() / 1e6,
+                estimate_forward_bytes(a.n, a.n, a.d_model, a.heads, a.d_model / a.heads) / 1e6);
+    return 0;
+}
+
+}  // namespace attnviz::app

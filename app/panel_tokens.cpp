@@ -1,0 +1,138 @@
+// attnviz app — tokens: a text box that re-tokenizes as you type (tokens shown as chips), direct
+// editing of the token list, and the source sequence for cross-attention.
+#include <algorithm>
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "panels.hpp"
+
+namespace attnviz::app {
+
+namespace {
+constexpr int kMaxChips = 256;  // beyond this the chips are a wall, not a view
+
+std::string sequence_text(const Sequence& q) {
+    if (q.from_text) return q.text;
+    std::string t;
+    for (const auto& tok : q.tokens) t += (t.empty() ? "" : " ") + tok.text;
+    return t;
+}
+
+// Chips in a flowing row; returns the clicked chip (-1 none). `selected` is highlighted.
+int token_chips(const char* id, const std::vector<Token>& tokens, int selected, int highlighted) {
+    int clicked = -1;
+    ImGui::PushID(id);
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    const int shown = std::min(static_cast<int>(tokens.size()), kMaxChips);
+    for (int i = 0; i < shown; ++i) {
+        const std::string& t = tokens[static_cast<std::size_t>(i)].text;
+        const float w = ImGui::CalcTextSize(t.c_str()).x + st.FramePadding.x * 2;
+        if (i > 0) {
+            ImGui::SameLine(0, 4);
+            if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+        }
+        const bool sel = i == selected, hi = i == highlighted;
+        ImGui::PushStyleColor(ImGuiCol_Button, sel ? ImVec4(0.85f, 0.65f, 0.05f, 1) : hi ? ImVec4(0.35f, 0.45f, 0.65f, 1) : ImVec4(0.22f, 0.30f, 0.45f, 1));
+        ImGui::PushStyleColor(ImGuiCol_Text, sel ? ImVec4(0, 0, 0, 1) : ImVec4(1, 1, 1, 1));
+        ImGui::PushStyleVar(ImGuiStyleVar_FrameRounding, 8.0f);
+        ImGui::PushID(i);
+        if (ImGui::Button(t.c_str())) clicked = i;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("token %d: \"%s\"", i, t.c_str());
+        ImGui::PopID();
+        ImGui::PopStyleVar();
+        ImGui::PopStyleColor(2);
+    }
+    if (shown < static_cast<int>(tokens.size()))
+        ImGui::TextDisabled("\xE2\x80\xA6 and %d more tokens", static_cast<int>(tokens.size()) - shown);
+    ImGui::PopID();
+    return clicked;
+}
+}  // namespace
+
+void DrawTokensPanel(AppState& s) {
+    SetNextPanelLayout(kTokensWindow);
+    if (!ImGui::Begin(kTokensWindow, &s.show_tokens)) {
+        ImGui::End();
+        return;
+    }
+    Scene& sc = s.scene;
+    // -- the text box: every keystroke re-tokenizes --
+    ImGui::SetNextItemWidth(-1);
+    const bool typed = ImGui::InputTextWithHint("##text", "type a sentence", &s.text_input);
+    MarkItem(s, "tokens.text");
+    if (typed) {
+        const std::string text = s.text_input;
+        s.edit([&](Scene& x) { set_text(x, text); });
+    }
+    if (!ImGui::IsItemActive()) s.text_input = sequence_text(sc.input);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Type a sentence: the tokens below update as you type");
+
+    // -- chips: click one to select it as the query and edit it --
+    const int clicked = token_chips("input", sc.input.tokens, s.token_edit, s.sel.query);
+    if (clicked >= 0) {
+        s.token_edit = clicked;
+        s.token_edit_text = sc.input.tokens[static_cast<std::size_t>(clicked)].text;
+        s.sel.query = clicked;
+    }
+    if (s.token_edit >= sc.n()) s.token_edit = -1;
+    if (s.token_edit >= 0) {
+        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+        const bool enter = ImGui::InputText("##tok", &s.token_edit_text, ImGuiInputTextFlags_EnterReturnsTrue);
+        std::vector<std::string> list = token_texts(sc.input.tokens);
+        const std::size_t i = static_cast<std::size_t>(s.token_edit);
+        ImGui::SameLine();
+        if (ImGui::Button("Set") || enter) {
+            list[i] = s.token_edit_text;
+            s.edit([&](Scene& x) { set_tokens(x, list); });
+        }
+        ImGui::SameLine();
+        if (ImGui::Button("Insert")) {
+            list.insert(list.begin() + static_cast<std::ptrdiff_t>(i) + 1, s.token_edit_text);
+            if (s.edit([&](Scene& x) { set_tokens(x, list); })) s.token_edit = static_cast<int>(i) + 1;
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Insert this text as a new token after token %d", s.token_edit);
+        ImGui::SameLine();
+        if (ImGui::Button("Delete")) {
+            list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+            if (s.edit([&](Scene& x) { set_tokens(x, list); })) s.token_edit = -1;
+        }
+        ImGui::SameLine();
+        if (ImGui::Button("Done")) s.token_edit = -1;
+    }
+
+    // -- cross-attention --
+    ImGui::Separator();
+    bool cross = sc.cross();
+    const bool toggled = ImGui::Checkbox("cross-attention", &cross);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Keys and values come from a second (source) sequence");
+    if (toggled) {
+        if (cross) {
+            const std::string src = s.source_input.empty() ? sequence_text(sc.input) : s.source_input;
+            s.edit([&](Scene& x) { set_source_text(x, src); });
+        } else {
+            s.edit([&](Scene& x) { clear_source(x); });
+        }
+    }
+    if (sc.source) {
+        ImGui::SetNextItemWidth(-1);
+        if (ImGui::InputTextWithHint("##source", "source sentence (keys, values)", &s.source_input)) {
+            const std::string text = s.source_input;
+            s.edit([&](Scene& x) { set_source_text(x, text); });
+        }
+        if (!ImGui::IsItemActive()) s.source_input = sequence_text(*sc.source);
+        const int k = token_chips("source", sc.source->tokens, -1, s.sel.key);
+        if (k >= 0) s.sel.key = k;
+    }
+    // what the lecture scene is about
+    if (!sc.description.empty()) {
+        ImGui::Separator();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("%s", sc.description.c_str());
+        ImGui::PopStyleColor();
+    }
+    ImGui::End();
+}
+
+}  // namespace attnviz::app

@@ -1,0 +1,247 @@
+// attnviz core — incremental edits of PatternTiles (see incremental.hpp).
+#include "incremental.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "engine.hpp"
+#include "parallel.hpp"
+#include "tiles_internal.hpp"
+
+namespace attnviz {
+
+using namespace tiles_detail;
+
+namespace {
+
+void check_same_shape(const PatternTiles& t, const Scene& s, const char* what) {
+    const bool same = s.n() == t.n() && s.m() == t.m() && s.d_model == t.d_model() && s.d_head == t.d_head() &&
+                      s.n_heads == t.n_heads() && s.logit_factor() == t.logit_factor() && s.mask == t.mask();
+    if (!same)
+        throw std::invalid_argument(std::string(what) +
+                                    ": the scene's sizes, mask or scaling differ from the ones built; build again");
+}
+
+}  // namespace
+
+void PatternTiles::rescan_row(int h, int i, float* scratch) {
+    HeadStats& r = heads_[static_cast<std::size_t>(h)];
+    int lo = 0, hi = 0;
+    mask_.key_range(i, m_, lo, hi);
+    RowStats st;
+    if (hi >= lo) {
+        const int w = hi - lo + 1;
+        Eigen::Map<RowVec> scores(scratch, w), p(scratch + m_, w);
+        scores.noalias() = r.Q.row(i) * r.K.middleRows(lo, w).transpose();
+        st = row_softmax(mask_, i, m_, lo, hi, scores.data(), factor_, p.data());
+        if (st.argmax >= 0) r.mixed.row(i).noalias() = p * r.V.middleRows(lo, w);
+        else r.mixed.row(i).setZero();
+    } else {
+        r.mixed.row(i).setZero();
+    }
+    r.row_max[static_cast<std::size_t>(i)] = st.max;
+    r.row_sum[static_cast<std::size_t>(i)] = st.sum;
+    r.row_argmax[static_cast<std::size_t>(i)] = st.argmax;
+}
+
+void PatternTiles::update_token(const Scene& after, int t, int threads) {
+    check_same_shape(*this, after, "update_token");
+    if (t < 0 || t >= n_)
+        throw std::out_of_range("update_token: token " + std::to_string(t) + " is out of range 0.." + std::to_string(n_ - 1));
+    // The token's new embedding row (positional encoding depends on the position only).
+    E_.row(t) = after.input.embeddings.row(t) + positional_row(after, t);
+    const RowVec e = E_.row(t);
+
+    // Rows whose softmax includes key t.
+    int a = 0, b = n_;
+    if (!cross_) {
+        if (mask_.type == MaskType::Causal) a = t;
+        else if (mask_.type == MaskType::SlidingWindow) a = t, b = std::min(n_, t + mask_.size);
+        else if (mask_.type == MaskType::Strided || mask_.type == MaskType::Fixed) a = t;
+    }
+    const int nh = n_heads();
+    const int nt = static_cast<std::int64_t>(n_) * nh >= 8192 ? resolve_threads(threads) : 1;
+    std::vector<std::vector<float>> scratch(static_cast<std::size_t>(nt), std::vector<float>(2 * static_cast<std::size_t>(m_)));
+    parallel_for_workers(nh, nt, [&](int h, int worker) {
+        float* buf = scratch[static_cast<std::size_t>(worker)].data();
+        HeadStats& r = heads_[static_cast<std::size_t>(h)];
+        const auto& W = after.heads[static_cast<std::size_t>(h)].W;
+        r.Q.row(t).noalias() = e * W[kQuery];
+        if (cross_) {  // keys and values come from the source: only query row t changed
+            rescan_row(h, t, buf);
+            return;
+        }
+        const RowVec k_old = r.K.row(t), v_old = r.V.row(t);  // (1, d_head)
+        r.K.row(t).noalias() = e * W[kKey];
+        r.V.row(t).noalias() = e * W[kValue];
+        const RowVec k_new = r.K.row(t), v_new = r.V.row(t);
+        // Column t of the logits, before and after, for the rows that see key t.
+        Eigen::VectorXf l_old(b - a), l_new(b - a);
+        if (b > a) {
+            l_old.noalias() = r.Q.middleRows(a, b - a) * k_old.transpose();
+            l_new.noalias() = r.Q.middleRows(a, b - a) * k_new.transpose();
+        }
+        l_old *= factor_;
+        l_new *= factor_;
+        RowVec U(d_head_);  // (1, d_head) unnormalised Σ_j exp(logit_j − max)·v_j
+        for (int i = a; i < b; ++i) {
+            if (i == t || !mask_.allows(i, t)) continue;
+            const std::size_t si = static_cast<std::size_t>(i);
+            float& M = r.row_max[si];
+            float& S = r.row_sum[si];
+            const float lo = l_old[i - a], ln = l_new[i - a];
+            const float e_old = S > 0.0f ? std::exp(lo - M) : 0.0f;
+            // Recompute the row when its max moves down (key t held it). Otherwise removing key t's
+            // term cannot lose precision that matters: if it was most of the sum, key t held the
+            // max and now holds a larger one, whose exp(0) = 1 term keeps S ≥ 1.
+            if (S == 0.0f || (r.row_argmax[si] == t && ln < M)) {
+                rescan_row(h, i, buf);
+                continue;
+            }
+            const float rest = S - e_old;
+            U.noalias() = r.mixed.row(i) * S - e_old * v_old;
+            if (ln > M) {  // key t is the new max: rescale to it
+                const float g = std::exp(M - ln);
+                S = rest * g + 1.0f;
+                U = U * g + v_new;
+                M = ln;
+                r.row_argmax[si] = t;
+            } else {
+                const float e_new = std::exp(ln - M);
+                S = rest + e_new;
+                U.noalias() += e_new * v_new;
+            }
+            r.mixed.row(i) = U * (1.0f / S);
+        }
+        rescan_row(h, t, buf);  // the query itself changed
+    });
+}
+
+void PatternTiles::update_head(const Scene& after, int h, int threads) {
+    check_same_shape(*this, after, "update_head");
+    check_head(h);
+    build_heads(after, {h}, nullptr, threads);
+}
+
+void PatternTiles::update_output(const Scene& after) {
+    check_same_shape(*this, after, "update_output");
+    W_O_ = after.W_O;
+}
+
+
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] A full Forward
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+// Row i of head r from its stored scores: softmax, statistics, mixed and ΔE_h rows.
+void refresh_row(const Mask& mask, int i, int m, float factor, const Eigen::Ref<const Mat>& W_Oh, HeadResult& r) {
+    const RowStats st = row_softmax(mask, i, m, 0, m - 1, r.scores.row(i).data(), factor, r.pattern.row(i).data());
+    r.row_max[static_cast<std::size_t>(i)] = st.max;
+    r.row_sum[static_cast<std::size_t>(i)] = st.sum;
+    r.mixed.row(i).noalias() = r.pattern.row(i) * r.V;
+    r.delta.row(i).noalias() = r.mixed.row(i) * W_Oh;
+}
+
+}  // namespace
+
+void update_token(const Scene& after, Forward& f, int t, int threads) {
+    const int n = after.n(), m = after.m();
+    const bool same = static_cast<int>(f.heads.size()) == after.n_heads && f.E.rows() == n && f.X.rows() == m &&
+                      f.E.cols() == after.d_model && f.logit_factor == after.logit_factor() &&
+                      (f.heads.empty() || f.heads[0].Q.cols() == after.d_head);
+    if (!same)
+        throw std::invalid_argument("update_token: the scene's sizes or scaling differ from the forward pass; run forward again");
+    if (t < 0 || t >= n)
+        throw std::out_of_range("update_token: token " + std::to_string(t) + " is out of range 0.." + std::to_string(n - 1));
+    const Mask& mask = after.mask;
+    const float factor = after.logit_factor();
+    const bool cross = after.cross();
+    const bool all_scores = f.masked_scores_computed;
+    const RowVec e = after.input.embeddings.row(t) + positional_row(after, t);  // (1, d_model)
+    f.E.row(t) = e;
+    if (!cross) f.X.row(t) = e;
+
+    // Rows whose softmax includes key t (a superset for strided/fixed/matrix masks).
+    int a = 0, b = n;
+    if (!cross) {
+        if (mask.type == MaskType::Causal || mask.type == MaskType::Strided || mask.type == MaskType::Fixed) a = t;
+        else if (mask.type == MaskType::SlidingWindow) a = t, b = std::min(n, t + mask.size);
+    }
+    const int ca = all_scores ? 0 : a, cb = all_scores ? n : b;  // rows whose score (i, t) is written
+    const int nh = after.n_heads, dh = after.d_head;
+    const double work = static_cast<double>(n) * m * nh;
+    parallel_for(nh, work < (1 << 20) ? 1 : resolve_threads(threads), [&](int h) {
+        HeadResult& r = f.heads[static_cast<std::size_t>(h)];
+        const auto& W = after.heads[static_cast<std::size_t>(h)].W;
+        const auto W_Oh = after.W_O.middleRows(static_cast<Eigen::Index>(h) * dh, dh);  // (d_head, d_model)
+        r.Q.row(t).noalias() = e * W[kQuery];
+        if (!cross) {
+            const RowVec v_old = r.V.row(t);
+            r.K.row(t).noalias() = e * W[kKey];
+            r.V.row(t).noalias() = e * W[kValue];
+            const RowVec y_old = v_old * W_Oh, y_new = r.V.row(t) * W_Oh;  // (1, d_model)
+            Eigen::VectorXf column(cb - ca);                             // new scores (i, t)
+            if (cb > ca) column.noalias() = r.Q.middleRows(ca, cb - ca) * r.K.row(t).transpose();
+            for (int i = ca; i < cb; ++i) {
+                if (i == t) continue;
+                const bool allowed = mask.allows(i, t);
+                const float s_old = r.scores(i, t), s_new = column[i - ca];
+                if (!allowed) {
+                    if (all_scores) r.scores(i, t) = s_new;
+                    continue;
+                }
+                r.scores(i, t) = s_new;
+                const std::size_t si = static_cast<std::size_t>(i);
+                const float M = r.row_max[si], S = r.row_sum[si];
+                const float l_old = s_old * factor, l_new = s_new * factor;
+                if (S == 0.0f || (l_old >= M && l_new < M)) {  // key t held the max and gave it up
+                    refresh_row(mask, i, m, factor, W_Oh, r);
+                    continue;
+                }
+                const float e_old = std::exp(l_old - M);
+                float g = 1.0f, M2 = M, S2;
+                if (l_new > M) {
+                    g = std::exp(M - l_new);
+                    S2 = (S - e_old) * g + 1.0f;
+                    M2 = l_new;
+                } else {
+                    S2 = S - e_old + std::exp(l_new - M);
+                }
+                const float c = S * g / S2;  // every other weight of the row is multiplied by c
+                const float p_old = r.pattern(i, t), p_new = std::exp(l_new - M2) / S2;
+                int lo = 0, hi = 0;
+                mask.key_range(i, m, lo, hi);
+                r.pattern.row(i).segment(lo, hi - lo + 1) *= c;  // masked cells stay 0
+                r.pattern(i, t) = p_new;
+                r.mixed.row(i) = c * (r.mixed.row(i) - p_old * v_old) + p_new * r.V.row(t);
+                r.delta.row(i) = c * (r.delta.row(i) - p_old * y_old) + p_new * y_new;
+                r.row_max[si] = M2;
+                r.row_sum[si] = S2;
+            }
+        }
+        // Row t: its query changed (and, for self-attention, its own key).
+        int lo = 0, hi = m - 1;
+        if (!all_scores) mask.key_range(t, m, lo, hi);
+        if (m > 0) r.scores.row(t).setZero();
+        if (hi >= lo) {
+            r.scores.row(t).segment(lo, hi - lo + 1).noalias() = r.Q.row(t) * r.K.middleRows(lo, hi - lo + 1).transpose();
+            if (!all_scores && !dense_band(mask))
+                for (int j = lo; j <= hi; ++j)
+                    if (!mask.allows(t, j)) r.scores(t, j) = 0.0f;
+        }
+        refresh_row(mask, t, m, factor, W_Oh, r);
+    });
+    // ΔE and E' of the rows that changed.
+    const int ra = cross ? t : std::min(a, t), rb = cross ? t + 1 : std::max(b, t + 1);
+    for (int i = ra; i < rb; ++i) {
+        f.delta.row(i).setZero();
+        for (const auto& r : f.heads) f.delta.row(i) += r.delta.row(i);
+        f.output.row(i) = f.E.row(i) + f.delta.row(i);
+    }
+}
+
+}  // namespace attnviz

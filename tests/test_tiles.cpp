@@ -1,0 +1,243 @@
+// PatternTiles (patterns on demand from per-row softmax statistics) against a full forward pass,
+// and the forward pass's skipping of masked-out score blocks against computing them.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "engine.hpp"
+#include "helpers.hpp"
+#include "tiles.hpp"
+
+using namespace attnviz;
+
+namespace {
+
+Scene tiles_scene(int n, int d_model, int heads, int d_head, std::uint64_t seed, const Mask& mask) {
+    std::vector<std::string> tokens;
+    for (int i = 0; i < n; ++i) tokens.push_back("w" + std::to_string((i * 7919) % (n / 2 + 1)));
+    Scene s = make_scene(tokens, d_model, heads, d_head, seed);
+    set_positional(s, Positional::Sinusoidal);
+    set_mask(s, mask);
+    return s;
+}
+
+Mask random_matrix_mask(int n, int m, std::uint64_t seed) {
+    std::mt19937 rng(static_cast<unsigned>(seed));
+    std::vector<std::uint8_t> allowed(static_cast<std::size_t>(n) * m);
+    for (auto& a : allowed) a = rng() % 3 != 0;
+    for (int j = 0; j < m; ++j) allowed[static_cast<std::size_t>(5) * m + j] = 0;  // row 5 sees nothing
+    return Mask::matrix(n, m, std::move(allowed));
+}
+
+Mat as_col(const std::vector<float>& v) {
+    return Eigen::Map<const Mat>(v.data(), static_cast<Eigen::Index>(v.size()), 1);
+}
+
+// Every statistic and every on-demand matrix of `t` against the full forward pass `f`.
+void check_against_forward(const PatternTiles& t, const Forward& f, const Scene& s) {
+    REQUIRE(t.n_heads() == s.n_heads);
+    for (int h = 0; h < s.n_heads; ++h) {
+        CAPTURE(h);
+        const HeadResult& r = f.heads[static_cast<std::size_t>(h)];
+        const HeadStats& st = t.head(h);
+        CHECK_MAT(as_col(st.row_max), as_col(r.row_max), 1e-4f);
+        CHECK_MAT(Mat(as_col(st.row_sum).array() / (as_col(r.row_sum).array() + 1.0f)),
+                  Mat(as_col(r.row_sum).array() / (as_col(r.row_sum).array() + 1.0f)), 1e-5f);
+        CHECK_MAT(st.mixed, r.mixed, 2e-5f);
+        CHECK_MAT(t.tile(h, 0, 0, s.n(), s.m()), r.pattern, 2e-6f);
+        CHECK_MAT(t.score_tile(h, 0, 0, s.n(), s.m()), stage_matrix(s, r, Stage::Raw), 2e-5f);
+        // A tile that is not aligned with anything, and single cells.
+        const int r0 = s.n() / 3, c0 = s.m() / 5, rows = s.n() / 2, cols = s.m() / 3;
+        CHECK_MAT(t.tile(h, r0, c0, rows, cols), Mat(r.pattern.block(r0, c0, rows, cols)), 2e-6f);
+        for (int i : {0, s.n() / 2, s.n() - 1})
+            for (int j : {0, s.m() / 3, s.m() - 1}) {
+                CAPTURE(i);
+                CAPTURE(j);
+                CHECK(t.cell(h, i, j) == doctest::Approx(r.pattern(i, j)).epsilon(1e-4).scale(1e-6));
+                CHECK(t.score(h, i, j) == doctest::Approx(r.scores(i, j)).epsilon(1e-4));
+            }
+    }
+    CHECK_MAT(t.delta(), f.delta, 2e-5f);
+    CHECK_MAT(Mat(t.delta_row(s.n() - 1)), Mat(f.delta.row(s.n() - 1)), 2e-5f);
+    CHECK_MAT(Mat(t.output_row(0)), Mat(f.output.row(0)), 2e-5f);
+}
+
+// Pooling done here, cell by cell, from the full pattern.
+Mat pooled(const Mat& p, int width, int height, Pool pool) {
+    const Eigen::Index n = p.rows(), m = p.cols();
+    Mat out(height, width);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            const Eigen::Index r0 = y * n / height, r1 = (y + 1) * n / height;
+            const Eigen::Index c0 = x * m / width, c1 = (x + 1) * m / width;
+            double acc = 0;
+            for (Eigen::Index i = r0; i < r1; ++i)
+                for (Eigen::Index j = c0; j < c1; ++j)
+                    acc = pool == Pool::Max ? std::max(acc, static_cast<double>(p(i, j))) : acc + p(i, j);
+            out(y, x) = static_cast<float>(pool == Pool::Max ? acc : acc / static_cast<double>((r1 - r0) * (c1 - c0)));
+        }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("PatternTiles equals the full forward pass for every mask") {
+    const int n = 150;
+    for (const Mask& mask : {Mask::none(), Mask::causal(), Mask::sliding_window(9), Mask::strided(6), Mask::fixed(8),
+                             random_matrix_mask(n, n, 3)}) {
+        const std::string mask_name = mask_type_name(mask.type);
+        CAPTURE(mask_name);
+        const Scene s = tiles_scene(n, 24, 3, 8, 11, mask);
+        const Forward f = forward(s);
+        PatternTiles t;
+        REQUIRE(t.build(s));
+        CHECK(t.n() == n);
+        check_against_forward(t, f, s);
+        for (int h = 0; h < s.n_heads; ++h)  // every allowed key of row 0 under causal: itself
+            if (mask.type == MaskType::Causal) CHECK(t.cell(h, 0, 0) == doctest::Approx(1.0f));
+        if (mask.type == MaskType::Matrix) {  // row 5 sees no key: zeros, never NaN
+            CHECK(t.head(0).row_sum[5] == 0.0f);
+            CHECK(t.tile(0, 5, 0, 1, n).cwiseAbs().maxCoeff() == 0.0f);
+        }
+    }
+}
+
+TEST_CASE("PatternTiles: cross-attention and a single thread") {
+    Scene s = tiles_scene(40, 16, 2, 8, 5, Mask::none());
+    std::vector<std::string> src;
+    for (int i = 0; i < 57; ++i) src.push_back("s" + std::to_string(i));
+    set_source_tokens(s, src);
+    const Forward f = forward(s);
+    PatternTiles t;
+    REQUIRE(t.build(s, nullptr, 1));
+    CHECK(t.m() == 57);
+    check_against_forward(t, f, s);
+}
+
+TEST_CASE("overview pools the pattern (max and mean) into buckets that need not divide n") {
+    const Scene s = tiles_scene(130, 16, 2, 8, 7, Mask::causal());
+    const Forward f = forward(s);
+    PatternTiles t;
+    REQUIRE(t.build(s));
+    Mat out;
+    for (Pool pool : {Pool::Max, Pool::Mean}) {
+        REQUIRE(t.overview(1, 7, 11, pool, out));
+        CHECK_MAT(out, pooled(f.heads[1].pattern, 7, 11, pool), 2e-6f);
+        REQUIRE(t.overview(-1, 13, 5, pool, out));  // all heads: the average pattern
+        CHECK_MAT(out, pooled(average_pattern(f), 13, 5, pool), 2e-6f);
+    }
+    // Mean pooling into a single bucket: every row sums to 1, so the mean is n / (n·m) = 1/m.
+    REQUIRE(t.overview(0, 1, 1, Pool::Mean, out));
+    CHECK(out(0, 0) == doctest::Approx(1.0 / 130.0));
+    // Asking for more buckets than cells gives one bucket per cell: the pattern itself.
+    REQUIRE(t.overview(0, 1000, 1000, Pool::Max, out));
+    CHECK_MAT(out, f.heads[0].pattern, 2e-6f);
+}
+
+TEST_CASE("build and overview on a worker thread report progress and can be cancelled") {
+    const Scene s = tiles_scene(300, 16, 4, 4, 9, Mask::none());
+    PatternTiles t;
+    Progress progress;
+    bool ok = false;
+    std::thread worker([&] { ok = t.build(s, &progress); });
+    worker.join();
+    CHECK(ok);
+    CHECK(progress.fraction() == doctest::Approx(1.0));
+    check_against_forward(t, forward(s), s);
+
+    Progress cancelled;
+    cancelled.cancel = true;
+    PatternTiles u;
+    CHECK_FALSE(u.build(s, &cancelled));
+    CHECK(u.empty());
+    Mat out = Mat::Constant(2, 2, 7.0f);
+    CHECK_FALSE(t.overview(0, 10, 10, Pool::Max, out, &cancelled));
+    CHECK(out(0, 0) == 7.0f);  // left as it was
+    CHECK_FALSE(t.empty());    // a cancelled overview keeps the statistics
+}
+
+TEST_CASE("PatternTiles memory grows with n, not n²; bad tile arguments are refused") {
+    PatternTiles a, b;
+    REQUIRE(a.build(tiles_scene(256, 16, 2, 8, 1, Mask::causal())));
+    REQUIRE(b.build(tiles_scene(1024, 16, 2, 8, 1, Mask::causal())));
+    // 4× the tokens: 4× the memory (a full pattern would be 16×).
+    CHECK(static_cast<double>(b.bytes()) / static_cast<double>(a.bytes()) == doctest::Approx(4.0).epsilon(0.01));
+    // n = 32768, d_model = 768, 12 heads of 64: Q, K, V, mixed, statistics and E.
+    const double per_token = 4.0 * (12 * 64 * 4 + 12 * 3 + 768);
+    CHECK(per_token * 32768 < 2e9 * 0.5);
+    CHECK_THROWS_AS(a.tile(0, 250, 0, 10, 10), std::out_of_range);
+    CHECK_THROWS_AS(a.tile(2, 0, 0, 1, 1), std::out_of_range);
+    CHECK_THROWS_AS(a.cell(0, 0, 256), std::out_of_range);
+    CHECK_THROWS_AS(a.delta_row(-1), std::out_of_range);
+}
+
+TEST_CASE("forward skips masked-out score blocks: same pattern, masked scores 0") {
+    for (const Mask& mask : {Mask::causal(), Mask::sliding_window(20), Mask::strided(16), random_matrix_mask(200, 200, 4)}) {
+        const std::string mask_name = mask_type_name(mask.type);
+        CAPTURE(mask_name);
+        const Scene s = tiles_scene(200, 16, 3, 8, 2, mask);
+        ForwardOptions full, skip;
+        full.masked_scores = ForwardOptions::MaskedScores::Compute;
+        skip.masked_scores = ForwardOptions::MaskedScores::Skip;
+        const Forward a = forward(s, full), b = forward(s, skip);
+        CHECK(a.masked_scores_computed);
+        CHECK_FALSE(b.masked_scores_computed);
+        CHECK(a.fully_masked_rows == b.fully_masked_rows);
+        CHECK_MAT(b.output, a.output, 1e-6f);
+        for (int h = 0; h < s.n_heads; ++h) {
+            const HeadResult &ha = a.heads[static_cast<std::size_t>(h)], &hb = b.heads[static_cast<std::size_t>(h)];
+            CHECK_MAT(hb.pattern, ha.pattern, 1e-6f);
+            Mat expected = ha.scores;  // allowed cells: q·k; masked cells: 0
+            for (int i = 0; i < s.n(); ++i)
+                for (int j = 0; j < s.m(); ++j)
+                    if (!s.mask.allows(i, j)) expected(i, j) = 0.0f;
+            CHECK_MAT(hb.scores, expected, 1e-5f);
+            // The fully computed scores are q_i·k_j everywhere, masked cells included.
+            CHECK_MAT(ha.scores, Mat(ha.Q * ha.K.transpose()), 1e-4f);
+        }
+        // Auto: a small scene keeps the raw scores of masked cells for the lecture view.
+        CHECK(forward(s).masked_scores_computed);
+    }
+    // Auto skips above 512² cells; a causal forward then computes about half the score products.
+    const Scene big = tiles_scene(1024, 8, 1, 4, 3, Mask::causal());
+    CHECK_FALSE(forward(big).masked_scores_computed);
+    ForwardOptions full;
+    full.masked_scores = ForwardOptions::MaskedScores::Compute;
+    Scene none = big;
+    set_mask(none, Mask::none());
+    // Score and pattern·V products dominate here (d_model = 8): causal ≈ half of none (blocks of
+    // 64 rows add 64/2 columns per row on the diagonal: (n/2 + 32)/n).
+    const double ratio = forward_gemm_flops(big) / forward_gemm_flops(none);
+    CHECK(ratio > 0.5);
+    CHECK(ratio < 0.56);
+    CHECK(forward_gemm_flops(big) < forward_gemm_flops(big, full));
+}
+
+TEST_CASE("the forward pass's positional encoding equals positional_encoding(); forward into a Forward reuses it") {
+    Scene s = tiles_scene(40, 16, 2, 8, 3, Mask::causal());
+    for (int d_model : {16, 30}) {
+        set_d_model(s, d_model);
+        for (int n : {1, 33, 3000}) {
+            CAPTURE(n);
+            CHECK_MAT(positional_for(s, n), positional_encoding(Positional::Sinusoidal, n, d_model, s.seed), 1e-6f);
+        }
+        for (Positional p : {Positional::None, Positional::Sinusoidal, Positional::Learned}) {
+            set_positional(s, p);
+            const Mat all = positional_encoding(p, 300, d_model, s.seed);
+            for (int pos : {0, 1, 77, 299}) CHECK_MAT(Mat(positional_row(s, pos)), Mat(all.row(pos)), 0.0f);
+        }
+        set_positional(s, Positional::Sinusoidal);
+    }
+    // Reusing a Forward of another scene gives the same as a fresh one.
+    Forward reused = forward(tiles_scene(64, 16, 3, 8, 4, Mask::none()));
+    const Scene t = tiles_scene(50, 16, 2, 8, 5, random_matrix_mask(50, 50, 2));
+    forward(t, reused);
+    const Forward fresh = forward(t);
+    REQUIRE(reused.heads.size() == 2);
+    CHECK(reused.fully_masked_rows == fresh.fully_masked_rows);
+    CHECK_MAT(reused.heads[1].pattern, fresh.heads[1].pattern, 0.0f);
+    CHECK_MAT(reused.output, fresh.output, 0.0f);
+}

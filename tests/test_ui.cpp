@@ -1,0 +1,296 @@
+// UI logic without a GL context: the heatmap widget's math, the colormaps, and the real panels
+// driven in ImGui frames with no renderer (a context, a display size, a built font atlas).
+#include <doctest/doctest.h>
+
+#include <imgui.h>
+
+#include <cmath>
+#include <string>
+
+#include "app_state.hpp"
+#include "colormap.hpp"
+#include "gl.hpp"
+#include "heatmap.hpp"
+#include "panels.hpp"
+#include "scene_io.hpp"
+
+using namespace attnviz;
+using namespace attnviz::app;
+
+// ---------------------------------------------------------------------------------------------
+// Colormaps: endpoints against matplotlib's published colours
+// ---------------------------------------------------------------------------------------------
+TEST_CASE("colormap LUT endpoints match the published maps") {
+    const Lut viridis = make_lut(Colormap::Viridis);
+    // matplotlib _viridis_data[0] = (0.267004, 0.004874, 0.329415), [255] = (0.993248, 0.906157, 0.143936)
+    CHECK(viridis[0] == Rgba8{68, 1, 84, 255});
+    CHECK(viridis[255] == Rgba8{253, 231, 37, 255});
+    const Lut magma = make_lut(Colormap::Magma);
+    // _magma_data[0] = (0.001462, 0.000466, 0.013866), [255] = (0.987053, 0.991438, 0.749504)
+    CHECK(magma[0] == Rgba8{0, 0, 4, 255});
+    CHECK(magma[255] == Rgba8{252, 253, 191, 255});
+    // the diverging map is near-white in the middle (zero) and blue below, red above
+    const Lut div = make_lut(Colormap::Diverging);
+    for (int c = 0; c < 3; ++c) CHECK(std::abs(int(div[128][static_cast<std::size_t>(c)]) - 247) <= 4);
+    CHECK(div[0][2] > div[0][0]);      // blue end
+    CHECK(div[255][0] > div[255][2]);  // red end
+    // viridis gets brighter monotonically (perceptually uniform maps do)
+    for (int i = 1; i < 256; ++i) CHECK(luminance(viridis[static_cast<std::size_t>(i)]) >= luminance(viridis[static_cast<std::size_t>(i - 1)]) - 1e-3f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zoom, pan, hit testing, label thinning, layout
+// ---------------------------------------------------------------------------------------------
+TEST_CASE("zoom keeps the point under the mouse and stays inside the matrix") {
+    const CellView full = full_view(10, 20);  // 10 rows, 20 columns
+    CHECK(full.x1 == 20.0f);
+    CHECK(full.y1 == 10.0f);
+    // zoom ×2 around (10, 5): half as wide, (10, 5) stays at the same fraction (the middle)
+    CellView v = zoom_view(full, 10.0f, 5.0f, 2.0f, 10, 20);
+    CHECK(v.x0 == doctest::Approx(5.0f));
+    CHECK(v.x1 == doctest::Approx(15.0f));
+    CHECK(v.y0 == doctest::Approx(2.5f));
+    CHECK(v.y1 == doctest::Approx(7.5f));
+    // zoom around a point at 1/4: it stays at 1/4
+    v = zoom_view(full, 5.0f, 2.5f, 2.0f, 10, 20);
+    CHECK(v.x0 == doctest::Approx(2.5f));
+    CHECK(v.x1 == doctest::Approx(12.5f));
+    // zooming at the corner cannot leave the matrix
+    v = zoom_view(full, 0.0f, 0.0f, 4.0f, 10, 20);
+    CHECK(v.x0 == 0.0f);
+    CHECK(v.y0 == 0.0f);
+    CHECK(v.x1 == doctest::Approx(5.0f));
+    // zooming out past the whole matrix shows the whole matrix
+    v = zoom_view(v, 1.0f, 1.0f, 0.01f, 10, 20);
+    CHECK(v.x0 == 0.0f);
+    CHECK(v.x1 == 20.0f);
+    CHECK(v.y1 == 10.0f);
+    // at most min_cells (2) visible when zooming in very far
+    v = zoom_view(full, 10.0f, 5.0f, 1000.0f, 10, 20);
+    CHECK(v.width() == doctest::Approx(2.0f));
+    CHECK(v.height() == doctest::Approx(2.0f));
+    // pan moves, but not past the edges
+    CellView p = pan_view(zoom_view(full, 10.0f, 5.0f, 2.0f, 10, 20), -100.0f, 1.0f, 10, 20);
+    CHECK(p.x0 == 0.0f);
+    CHECK(p.x1 == doctest::Approx(10.0f));
+    CHECK(p.y0 == doctest::Approx(3.5f));
+}
+
+TEST_CASE("screen point to cell") {
+    // 4 rows × 8 columns drawn in (100,100)-(300,200): cells 25 × 25
+    const CellView v = full_view(4, 8);
+    int r = -1, c = -1;
+    CHECK(cell_at(ImVec2(100, 100), ImVec2(300, 200), v, 4, 8, ImVec2(100 + 25 * 3 + 1, 100 + 25 * 2 + 1), r, c));
+    CHECK(r == 2);
+    CHECK(c == 3);
+    CHECK(cell_at(ImVec2(100, 100), ImVec2(300, 200), v, 4, 8, ImVec2(299.9f, 199.9f), r, c));
+    CHECK(r == 3);
+    CHECK(c == 7);
+    CHECK_FALSE(cell_at(ImVec2(100, 100), ImVec2(300, 200), v, 4, 8, ImVec2(300, 150), r, c));
+    CHECK_FALSE(cell_at(ImVec2(100, 100), ImVec2(300, 200), v, 4, 8, ImVec2(99, 150), r, c));
+    // zoomed to columns [4, 8), rows [2, 4): the top-left pixel is cell (2, 4)
+    const CellView z{4, 2, 8, 4};
+    CHECK(cell_at(ImVec2(100, 100), ImVec2(300, 200), z, 4, 8, ImVec2(100, 100), r, c));
+    CHECK(r == 2);
+    CHECK(c == 4);
+    // 200 px for 4 columns: x = 260 is 3.2 columns in → column 7
+    CHECK(cell_at(ImVec2(100, 100), ImVec2(300, 200), z, 4, 8, ImVec2(260, 199), r, c));
+    CHECK(c == 7);
+    CHECK(r == 3);
+}
+
+TEST_CASE("label thinning and column label mode") {
+    CHECK(label_step(30.0f, 20.0f) == 1);
+    CHECK(label_step(10.0f, 25.0f) == 3);  // every 3rd label: 30 px apart ≥ 25 px tall
+    CHECK(label_step(5.0f, 5.0f) == 1);
+    CHECK(label_step(0.0f, 5.0f) > 1000);
+    // 8 columns in 500 px wide: ~50 px cells; short labels (30 px) stay horizontal
+    HeatmapLayout L = layout_heatmap(ImVec2(0, 0), ImVec2(600, 600), 8, 8, 60, 30, 16, false, true);
+    CHECK(L.col_mode == ColumnLabels::Horizontal);
+    CHECK(L.col_step == 1);
+    // wide labels (80 px) do not fit a ~50 px cell: rotated, each still gets its column (16 px tall text)
+    L = layout_heatmap(ImVec2(0, 0), ImVec2(600, 600), 8, 8, 60, 80, 16, false, true);
+    CHECK(L.col_mode == ColumnLabels::Rotated);
+    CHECK(L.col_step == 1);
+    CHECK(L.col_label_h == doctest::Approx(88.0f));  // label + 2·4 px padding
+    // 200 tokens in 600 px: 2.x px cells, labels thinned so that step·cell ≥ font height
+    L = layout_heatmap(ImVec2(0, 0), ImVec2(600, 600), 200, 200, 60, 80, 16, true, true);
+    CHECK(L.row_step > 1);
+    CHECK(L.row_step * L.cell_h >= 16.0f);
+    CHECK((L.row_step - 1) * L.cell_h < 16.0f);
+    CHECK(L.col_step * L.cell_w >= 16.0f);
+    // square cells, inside the given rectangle, colour bar to the right
+    CHECK(L.cell_w == doctest::Approx(L.cell_h));
+    CHECK(L.bar_max.x <= 600.0f);
+    CHECK(L.plot_max.y <= 600.0f);
+}
+
+TEST_CASE("grid columns and auto range") {
+    CHECK(grid_columns(3, 600, 200, 0) == 3);  // a row of three 200 px tiles
+    CHECK(grid_columns(4, 400, 400, 0) == 2);  // 2 × 2
+    CHECK(grid_columns(1, 100, 900, 20) == 1);
+    const float nan = std::nanf("");
+    const float vals[] = {0.5f, -2.0f, HeatmapView::kMaskedValue, nan, 3.0f, -INFINITY};
+    float lo = 0, hi = 0;
+    CHECK(finite_range(vals, 6, lo, hi));
+    CHECK(lo == -2.0f);
+    CHECK(hi == 3.0f);
+    const float none[] = {HeatmapView::kMaskedValue, nan};
+    CHECK_FALSE(finite_range(none, 2, lo, hi));
+}
+
+TEST_CASE("heatmap data: transpose, mask hatching, range options") {
+    HeatmapView v;
+    Mat m(2, 3);
+    m << 1, 2, 3, 4, 5, 6;  // query 1, key 2 = 6
+    const Mask causal = Mask::causal();
+    v.set_data(m, &causal, 1);
+    CHECK(v.rows == 2);
+    CHECK(v.cols == 3);
+    CHECK(v.values[1] == HeatmapView::kMaskedValue);  // (0, 1) is masked
+    CHECK(v.values[3] == 4.0f);
+    CHECK(v.data_lo == 1.0f);
+    CHECK(v.data_hi == 5.0f);  // 6 sits at (1, 2): masked, not in the range
+    v.opt.transpose = true;
+    CHECK(v.wants_data(1));
+    v.set_data(m, nullptr, 1);
+    CHECK(v.rows == 3);
+    CHECK(v.cols == 2);
+    CHECK(v.values[2 * 2 + 1] == 6.0f);  // display (2, 1) = data (1, 2)
+    float lo = 0, hi = 0;
+    v.range(lo, hi);
+    CHECK(lo == 1.0f);
+    CHECK(hi == 6.0f);
+    v.opt.vmin = 0.0f;
+    v.opt.vmax = 10.0f;
+    v.range(lo, hi);
+    CHECK(hi == 10.0f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real panels in ImGui frames without a renderer
+// ---------------------------------------------------------------------------------------------
+namespace {
+struct HeadlessImGui {
+    HeadlessImGui() {
+        gl::mark_available(false);
+        ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.DisplaySize = ImVec2(1280, 720);
+        io.DeltaTime = 1.0f / 60.0f;
+        io.IniFilename = nullptr;
+        unsigned char* px = nullptr;
+        int w = 0, h = 0;
+        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+    }
+    ~HeadlessImGui() { ImGui::DestroyContext(); }
+    void frame(AppState& s) {
+        ImGui::NewFrame();
+        DrawAllPanels(s);
+        ImGui::Render();
+    }
+    // The centre of cell (r, c) of an n_rows × n_cols plot whose rectangle is `rect`.
+    static ImVec2 cell_centre(const std::array<float, 4>& rect, int r, int c, int n_rows, int n_cols) {
+        return ImVec2(rect[0] + (static_cast<float>(c) + 0.5f) * (rect[2] - rect[0]) / static_cast<float>(n_cols),
+                      rect[1] + (static_cast<float>(r) + 0.5f) * (rect[3] - rect[1]) / static_cast<float>(n_rows));
+    }
+    static ImVec2 centre(const std::array<float, 4>& rect) { return ImVec2((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2); }
+    void click(AppState& s, ImVec2 p) {
+        ImGuiIO& io = ImGui::GetIO();
+        io.MousePos = p;
+        frame(s);
+        io.MouseDown[0] = true;
+        frame(s);
+        io.MouseDown[0] = false;
+        frame(s);
+    }
+};
+
+AppState default_state() {
+    AppState s;
+    s.set_scene(load_scene(std::string(ATTNVIZ_SCENES) + "/01_adjectives_update_nouns.json"), "");
+    return s;
+}
+}  // namespace
+
+TEST_CASE("hovering a heatmap cell reports its query and key; clicking selects them") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    REQUIRE(s.scene.n() == 8);
+    ui.frame(s);
+    ui.frame(s);  // a new window draws nothing on its first frame
+    REQUIRE(s.ui_rects.count("heatmap.plot"));
+    const auto rect = s.ui_rects["heatmap.plot"];
+    CHECK(rect[2] - rect[0] > 100.0f);
+    // hover the cell of query 3 ("creature"), key 1 ("fluffy")
+    ImGui::GetIO().MousePos = HeadlessImGui::cell_centre(rect, 3, 1, 8, 8);
+    ui.frame(s);
+    CHECK(s.sel.hover_query == 3);
+    CHECK(s.sel.hover_key == 1);
+    ui.click(s, HeadlessImGui::cell_centre(rect, 3, 1, 8, 8));
+    CHECK(s.sel.query == 3);
+    CHECK(s.sel.key == 1);
+    // transposed: the same screen cell (row 3, column 1) is now key 3, query 1
+    s.view.transpose = true;
+    ui.frame(s);
+    ui.frame(s);
+    ImGui::GetIO().MousePos = HeadlessImGui::cell_centre(s.ui_rects["heatmap.plot"], 3, 1, 8, 8);
+    ui.frame(s);
+    CHECK(s.sel.hover_query == 1);
+    CHECK(s.sel.hover_key == 3);
+}
+
+TEST_CASE("model panel: clicking the mask buttons and the head field edits the scene") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    REQUIRE(s.scene.mask.type == MaskType::Causal);
+    ui.frame(s);
+    ui.frame(s);
+    REQUIRE(s.ui_rects.count("mask.none"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["mask.none"]));
+    CHECK(s.scene.mask.type == MaskType::None);
+    CHECK(s.modified);
+    // without a mask the first query sees every key: its pattern row is not one-hot any more
+    CHECK(s.fwd.heads[0].pattern(0, 7) > 0.0f);
+    CHECK(s.fwd.heads[0].pattern.row(0).sum() == doctest::Approx(1.0f));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["mask.causal"]));
+    CHECK(s.scene.mask.type == MaskType::Causal);
+    CHECK(s.fwd.heads[0].pattern(0, 7) == 0.0f);
+    // the grid shows one tile per head; a click on head 1's tile selects head 1
+    REQUIRE(s.ui_rects.count("grid.head1"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["grid.head1"]));
+    CHECK(s.sel.head == 1);
+    // undo goes back through the edits
+    CHECK(s.undo());
+    CHECK(s.scene.mask.type == MaskType::None);
+}
+
+TEST_CASE("a long sequence thins the labels in the real widget") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    std::vector<std::string> words;
+    for (int i = 0; i < 300; ++i) words.push_back(std::string("w").append(std::to_string(i)));
+    REQUIRE(s.edit([&](Scene& x) { set_tokens(x, words); }));
+    ui.frame(s);
+    ui.frame(s);
+    const HeatmapLayout& L = views(s).heatmap.last_layout;
+    CHECK(L.cell_h < ImGui::GetFontSize());
+    CHECK(L.row_step > 1);
+    CHECK(L.row_step * L.cell_h >= ImGui::GetFontSize());
+    CHECK(L.col_mode == ColumnLabels::Rotated);
+}
+
+TEST_CASE("state dump and window title") {
+    AppState s = default_state();
+    CHECK(s.window_title().find("Adjectives update nouns") != std::string::npos);
+    CHECK(s.window_title().find('*') == std::string::npos);
+    s.edit([](Scene& x) { set_n_heads(x, 3); });
+    CHECK(s.window_title().find('*') != std::string::npos);
+    const std::string j = s.state_json();
+    CHECK(j.find("\"n_heads\":3") != std::string::npos);
+    CHECK(j.find("\"mask\":\"causal\"") != std::string::npos);
+    // a failed open keeps the current scene and reports the problem
+    CHECK_FALSE(s.open_file("/nonexistent/scene.json"));
+    CHECK(s.status_is_error);
+    CHECK(s.scene.n_heads == 3);
+}
