@@ -25,7 +25,7 @@ void DrawInspectorPanel(AppState& app) {
     int head = app.sel.head;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     if (ImGui::SliderInt("head", &head, 0, s.n_heads - 1)) app.sel.head = std::clamp(head, 0, s.n_heads - 1);
-    ImGui::SameLine();
+    same_line_if_fits(labelled_width(ImGui::GetFontSize() * 8, "query"));
     int query = app.sel.query >= 0 ? app.sel.query : 0;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
     if (ImGui::SliderInt("query", &query, 0, n - 1)) app.sel.query = std::clamp(query, 0, n - 1);
@@ -43,7 +43,7 @@ void DrawInspectorPanel(AppState& app) {
     if (!(vmax > 0) || !std::isfinite(vmax)) vmax = 1;
 
     const float label_w = ImGui::GetFontSize() * 6;
-    const float strip_w = std::max(60.0f, ImGui::GetContentRegionAvail().x - label_w - ImGui::GetFontSize() * 15);
+    const float strip_w = std::max(60.0f, ImGui::GetContentRegionAvail().x - label_w - ImGui::GetFontSize() * 14);
     const float cell_w = std::clamp(strip_w / static_cast<float>(std::max(dh, 1)), 3.0f, 56.0f);
     const float cell_h = ImGui::GetTextLineHeight() + 2;
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -61,15 +61,15 @@ void DrawInspectorPanel(AppState& app) {
                         static_cast<double>(app.fwd.logit_factor), s.temperature != 1.0f ? " / temperature" : "");
 
     // ---- every key ----
-    const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
+    const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
                                   ImGuiTableFlags_BordersInnerV;
     if (!ImGui::BeginTable("keys", 5, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed, label_w - 8);
     ImGui::TableSetupColumn("k_j", ImGuiTableColumnFlags_WidthFixed, cell_w * static_cast<float>(dh));
-    ImGui::TableSetupColumn("q.k_j", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 4);
-    ImGui::TableSetupColumn("logit", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 4);
-    ImGui::TableSetupColumn("weight", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableSetupColumn("q.k_j", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 3.6f);
+    ImGui::TableSetupColumn("logit", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 3.6f);
+    ImGui::TableSetupColumn("weight", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5);
     ImGui::TableHeadersRow();
     float score_max = m > 0 ? hr.scores.row(query).cwiseAbs().maxCoeff() : 1.0f;
     if (!(score_max > 0) || !std::isfinite(score_max)) score_max = 1;
@@ -78,7 +78,7 @@ void DrawInspectorPanel(AppState& app) {
     while (clipper.Step()) {
         for (int j = clipper.DisplayStart; j < clipper.DisplayEnd; ++j) {
             const bool allowed = s.mask.allows(query, j);
-            const bool highlighted = j == app.sel.key || j == app.sel.hover_key;
+            const bool highlighted = j == app.sel.key || j == app.sel.hover_key || j == app.sel.shown_hover_key;
             ImGui::TableNextRow(0, cell_h);
             if (highlighted) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(120, 100, 20, 120));
             ImGui::TableSetColumnIndex(0);
@@ -104,7 +104,7 @@ void DrawInspectorPanel(AppState& app) {
             ImDrawList* tdl = ImGui::GetWindowDrawList();
             tdl->AddRectFilled(bp, ImVec2(bp.x + bw * std::clamp(wgt, 0.0f, 1.0f), bp.y + cell_h - 2), IM_COL32(230, 180, 40, 200));
             char buf[32];
-            std::snprintf(buf, sizeof buf, allowed ? "%.3f" : "0 (masked)", static_cast<double>(wgt));
+            std::snprintf(buf, sizeof buf, allowed ? "%.3f" : "0", static_cast<double>(wgt));
             tdl->AddText(ImVec2(bp.x + 4, bp.y), IM_COL32(255, 255, 255, 255), buf);
             ImGui::Dummy(ImVec2(bw, cell_h - 2));
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("softmax weight of key %d for query %d: %.7g", j, query, static_cast<double>(wgt));

@@ -48,30 +48,30 @@ const QKPlot& qk_plot_data(AppState& app) {
 void DrawQKPanel(AppState& app) {
     PlotsView& pv = app.plots;
     app.clamp_selection();
-    const int head = app.sel.head;
-    const HeadResult& hr = app.fwd.heads[static_cast<std::size_t>(head)];
-    const int n = static_cast<int>(hr.Q.rows()), m = static_cast<int>(hr.K.rows()), dh = static_cast<int>(hr.Q.cols());
 
     // ---- controls ----
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
-    int hsel = head;
+    int hsel = app.sel.head;
     if (ImGui::SliderInt("head", &hsel, 0, app.scene.n_heads - 1)) app.sel.head = std::clamp(hsel, 0, app.scene.n_heads - 1);
-    ImGui::SameLine();
-    ImGui::Checkbox("centre keys", &pv.qk.center_keys);
+    same_line_if_fits(checkbox_width("centre"));
+    ImGui::Checkbox("centre", &pv.qk.center_keys);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("move every key by (mean q - mean k): q.(k+c) adds the same number to a\n"
                           "whole row of scores, so the pattern does not change (as in AttentionViz)");
-    ImGui::SameLine();
-    ImGui::Checkbox("balance norms", &pv.qk.balance_norms);
+    same_line_if_fits(checkbox_width("balance"));
+    ImGui::Checkbox("balance", &pv.qk.balance_norms);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("scale queries by s and keys by 1/s so their mean lengths match: q.k unchanged");
-    ImGui::SameLine();
+    same_line_if_fits(checkbox_width("lines"));
     ImGui::Checkbox("lines", &pv.qk_lines);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("lines from the hovered/selected query to the keys it attends to (opacity = weight)");
-    ImGui::SameLine();
+    same_line_if_fits(checkbox_width("labels"));
     ImGui::Checkbox("labels", &pv.qk_labels);
 
     const QKPlot& qp = qk_plot_data(app);
+    const int head = app.sel.head;
+    const HeadResult& hr = app.fwd.heads[static_cast<std::size_t>(head)];
+    const int n = static_cast<int>(hr.Q.rows()), m = static_cast<int>(hr.K.rows()), dh = static_cast<int>(hr.Q.cols());
 
     // ---- the plot ----
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
@@ -110,21 +110,21 @@ void DrawQKPanel(AppState& app) {
         }
     }
     if (hover_q >= 0 || hover_k >= 0) {
+        // The window clears these every frame; the heatmaps outline them.
         app.sel.hover_query = hover_q;
         app.sel.hover_key = hover_k;
-        pv.qk_owns_hover = true;
         if (clicked) {
             if (hover_q >= 0) app.sel.query = hover_q;
             if (hover_k >= 0) app.sel.key = hover_k;
         }
-    } else if (pv.qk_owns_hover) {
-        app.sel.hover_query = app.sel.hover_key = -1;
-        pv.qk_owns_hover = false;
     }
 
     // Lines from the highlighted query to every key, as opaque as its attention weight.
-    const int hq = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.query;
-    const int hk = app.sel.hover_key >= 0 ? app.sel.hover_key : app.sel.key;
+    // Hovered here or in a view drawn earlier this frame, else last frame's hover, else selected.
+    const int any_hq = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.shown_hover_query;
+    const int any_hk = app.sel.hover_key >= 0 ? app.sel.hover_key : app.sel.shown_hover_key;
+    const int hq = any_hq >= 0 ? any_hq : app.sel.query;
+    const int hk = any_hk >= 0 ? any_hk : app.sel.key;
     if (pv.qk_lines && hq >= 0 && hq < n) {
         const ImVec2 a = to_screen(fr, qp.queries(hq, 0), qp.queries(hq, 1));
         for (int j = 0; j < m; ++j) {
@@ -141,7 +141,7 @@ void DrawQKPanel(AppState& app) {
         const ImVec2 c = to_screen(fr, qp.keys(j, 0), qp.keys(j, 1));
         dl->AddRectFilled(ImVec2(c.x - r, c.y - r), ImVec2(c.x + r, c.y + r), kKeyColor);
     }
-    for (int i = 0; i < n; ++i) dl->AddCircleFilled(to_screen(fr, qp.queries(i, 0), qp.queries(i, 1)), r + 0.5f, kQueryColor, 12);
+    for (int i = 0; i < n; ++i) dl->AddCircleFilled(to_screen(fr, qp.queries(i, 0), qp.queries(i, 1)), r + 0.5f, kQueryColor, n + m > 400 ? 6 : 12);
     const ImU32 ring = IM_COL32(255, 220, 60, 255);
     if (hq >= 0 && hq < n) dl->AddCircle(to_screen(fr, qp.queries(hq, 0), qp.queries(hq, 1)), r + 5, ring, 16, 2.0f);
     if (hk >= 0 && hk < m) {
@@ -168,7 +168,7 @@ void DrawQKPanel(AppState& app) {
     dl->AddText(ImVec2(kx + 14, ly), kKeyColor, "key k_j");
     char caption[128];
     const float tot = qp.plane.total_variance > 0 ? qp.plane.total_variance : 1.0f;
-    std::snprintf(caption, sizeof caption, "head %d, PCA of q and k (d_head %d): PC1 %.0f%%, PC2 %.0f%% of the spread", head, dh,
+    std::snprintf(caption, sizeof caption, "head %d, PCA of q and k (d_head %d): %.0f%% + %.0f%% of the spread", head, dh,
                   100.0f * qp.plane.variance[0] / tot, 100.0f * qp.plane.variance[1] / tot);
     dl->AddText(ImVec2(p0.x + 6, p1.y - font_h - 2), IM_COL32(150, 150, 160, 255), caption);
     dl->PopClipRect();

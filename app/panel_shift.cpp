@@ -51,9 +51,10 @@ void draw_norm_bars(AppState& app, const ShiftPlot& sp, float height) {
     const float base_y = origin.y + bar_h;
     dl->AddLine(ImVec2(origin.x + first * group_w, base_y), ImVec2(origin.x + (last + 1) * group_w, base_y),
                 IM_COL32(140, 140, 140, 255));
+    const int hovered_row = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.shown_hover_query;
     for (int i = first; i <= last; ++i) {
         const float gx = origin.x + static_cast<float>(i) * group_w + 3.0f;
-        if (i == app.sel.query || i == app.sel.hover_query)
+        if (i == app.sel.query || i == hovered_row)
             dl->AddRectFilled(ImVec2(gx - 3, origin.y), ImVec2(gx + group_w - 3, base_y), IM_COL32(255, 255, 255, 28));
         for (int h = 0; h < heads; ++h) {
             const float v = sp.norms(i, h);
@@ -116,38 +117,42 @@ void DrawShiftPanel(AppState& app) {
     // ---- controls ----
     int mode = static_cast<int>(pv.shift_mode);
     ImGui::TextDisabled("plane:");
-    ImGui::SameLine();
-    ImGui::RadioButton("PCA of E and E'", &mode, static_cast<int>(PlaneMode::Pca));
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the two directions in which E and E' together spread most");
-    ImGui::SameLine();
-    ImGui::RadioButton("of the shifts", &mode, static_cast<int>(PlaneMode::ShiftPca));
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the two directions in which the shifts %sE differ most: where attention moves tokens", D);
-    ImGui::SameLine();
-    ImGui::RadioButton("two dimensions", &mode, static_cast<int>(PlaneMode::Dims));
+    same_line_if_fits(checkbox_width("E and E'"));
+    ImGui::RadioButton("E and E'", &mode, static_cast<int>(PlaneMode::Pca));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("plane: PCA of E and E' together (the two directions in which they spread most)");
+    same_line_if_fits(checkbox_width("shifts"));
+    ImGui::RadioButton("shifts", &mode, static_cast<int>(PlaneMode::ShiftPca));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("plane: PCA of the shifts %sE (the directions in which attention moves tokens)", D);
+    same_line_if_fits(checkbox_width("2 dims"));
+    ImGui::RadioButton("2 dims", &mode, static_cast<int>(PlaneMode::Dims));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("plane: two dimensions of the embedding that you pick");
     pv.shift_mode = static_cast<PlaneMode>(std::clamp(mode, 0, 2));
     if (pv.shift_mode == PlaneMode::Dims) {
-        ImGui::SameLine();
+        same_line_if_fits(labelled_width(ImGui::GetFontSize() * 7, "x, y dim"));
         ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
         ImGui::SliderInt2("x, y dim", pv.shift_dims, 0, std::max(0, d - 1));
     }
-    ImGui::Checkbox("E -> E'", &pv.shift_total);
-    ImGui::SameLine();
-    ImGui::Checkbox("per-head chain", &pv.shift_chain);
-    ImGui::SameLine();
+    same_line_if_fits(checkbox_width("E->E'"));
+    ImGui::Checkbox("E->E'", &pv.shift_total);
+    same_line_if_fits(checkbox_width("chain"));
+    ImGui::Checkbox("chain", &pv.shift_chain);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("each head's %sE_h as one link of a chain of arrows, in its colour", D);
+    same_line_if_fits(checkbox_width("labels"));
     ImGui::Checkbox("labels", &pv.shift_labels);
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
-    ImGui::SliderFloat("shift x", &pv.shift_magnify, 1.0f, 10.0f, "%.1f", ImGuiSliderFlags_Logarithmic);
+    same_line_if_fits(labelled_width(ImGui::GetFontSize() * 3.5f, "x"));
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 3.5f);
+    ImGui::SliderFloat("x", &pv.shift_magnify, 1.0f, 10.0f, "%.1f", ImGuiSliderFlags_Logarithmic);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("draw every shift %sE k times longer (display only; hover shows true numbers)", D);
     pv.heads_on.resize(f.heads.size(), true);
+    same_line_if_fits(ImGui::CalcTextSize("heads:").x);
     ImGui::TextDisabled("heads:");
     for (std::size_t h = 0; h < pv.heads_on.size(); ++h) {
-        ImGui::SameLine();
+        char label[32];
+        std::snprintf(label, sizeof label, "h%zu", h);
+        same_line_if_fits(checkbox_width(label));
         bool on = pv.heads_on[h];
         ImGui::PushID(static_cast<int>(h));
         ImGui::PushStyleColor(ImGuiCol_CheckMark, ImGui::ColorConvertU32ToFloat4(head_color(static_cast<int>(h))));
-        char label[32];
-        std::snprintf(label, sizeof label, "h%zu", h);
         if (ImGui::Checkbox(label, &on)) pv.heads_on[h] = on;
         ImGui::PopStyleColor();
         ImGui::PopID();
@@ -157,7 +162,7 @@ void DrawShiftPanel(AppState& app) {
     const ShiftPlot& sp = shift_plot_data(app);
 
     // ---- the plot ----
-    const float bars_h = std::clamp(ImGui::GetContentRegionAvail().y * 0.22f, 64.0f, 140.0f);
+    const float bars_h = std::clamp(ImGui::GetContentRegionAvail().y * 0.2f, 52.0f, 140.0f);
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const ImVec2 size(std::max(avail.x, 100.0f), std::max(avail.y - bars_h - ImGui::GetFrameHeightWithSpacing(), 100.0f));
@@ -185,14 +190,14 @@ void DrawShiftPanel(AppState& app) {
     char caption[160];
     if (pv.shift_mode == PlaneMode::ShiftPca) {
         const float tot = sp.plane.total_variance > 0 ? sp.plane.total_variance : 1.0f;
-        std::snprintf(caption, sizeof caption, "x, y: the two main directions of the shifts (%.0f%%, %.0f%% of their spread)",
+        std::snprintf(caption, sizeof caption, "plane of the shifts: %.0f%% + %.0f%% of their spread",
                       100.0f * sp.plane.variance[0] / tot, 100.0f * sp.plane.variance[1] / tot);
     } else if (pv.shift_mode == PlaneMode::Pca) {
         const float tot = sp.plane.total_variance > 0 ? sp.plane.total_variance : 1.0f;
-        std::snprintf(caption, sizeof caption, "x: PC1 (%.0f%% of the spread)   y: PC2 (%.0f%%)", 100.0f * sp.plane.variance[0] / tot,
+        std::snprintf(caption, sizeof caption, "PCA of E and E': %.0f%% + %.0f%% of the spread", 100.0f * sp.plane.variance[0] / tot,
                       100.0f * sp.plane.variance[1] / tot);
     } else {
-        std::snprintf(caption, sizeof caption, "x: dimension %d   y: dimension %d", pv.shift_dims[0], pv.shift_dims[1]);
+        std::snprintf(caption, sizeof caption, "x: dimension %d, y: dimension %d", pv.shift_dims[0], pv.shift_dims[1]);
     }
     if (pv.shift_magnify != 1.0f) {
         const std::size_t len = std::strlen(caption);
@@ -200,25 +205,34 @@ void DrawShiftPanel(AppState& app) {
     }
     dl->AddText(ImVec2(p0.x + 6, p1.y - font_h - 2), IM_COL32(150, 150, 160, 255), caption);
 
-    // Chain links (head colours), then the total arrows, then the points.
+    // Chain links (head colours), then the total arrows, then the points. Past a few hundred
+    // tokens (an O(n) ImDrawList plot): the chain only for the highlighted token, thin arrows.
+    // Hovered in a view drawn earlier this frame, else last frame's hover (any view), else selected.
+    const int hovered = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.shown_hover_query;
+    const int highlight = hovered >= 0 ? hovered : app.sel.query;
+    const bool dense = n > 300;
+    const float head_px = dense ? 0.0f : 9.0f;
     if (pv.shift_chain)
         for (std::size_t k = 1; k < sp.chain.size(); ++k) {
             const ImU32 col = head_color(sp.chain_heads[k - 1], 0.9f);
-            for (int i = 0; i < n; ++i)
+            for (int i = 0; i < n; ++i) {
+                if (dense && i != highlight) continue;
                 draw_arrow(dl, to_screen(fr, sp.chain[k - 1](i, 0), sp.chain[k - 1](i, 1)),
                            to_screen(fr, sp.chain[k](i, 0), sp.chain[k](i, 1)), col, 2.5f, 9.0f);
+            }
         }
     if (pv.shift_total)
         for (int i = 0; i < n; ++i)
             draw_arrow(dl, to_screen(fr, sp.before(i, 0), sp.before(i, 1)), to_screen(fr, sp.after(i, 0), sp.after(i, 1)),
-                       IM_COL32(235, 235, 235, 200), 1.5f, 8.0f);
+                       IM_COL32(235, 235, 235, dense ? 110 : 200), dense ? 1.0f : 1.5f, head_px);
 
-    const int highlight = app.sel.hover_query >= 0 ? app.sel.hover_query : app.sel.query;
+    const float r = dense ? 2.0f : 5.0f;
+    const int segments = dense ? 6 : 12;
     for (int i = 0; i < n; ++i) {
         const ImVec2 e = to_screen(fr, sp.before(i, 0), sp.before(i, 1));
         const ImVec2 e2 = to_screen(fr, sp.after(i, 0), sp.after(i, 1));
-        dl->AddCircle(e, 4.5f, IM_COL32(170, 170, 180, 255), 12, 1.5f);
-        dl->AddCircleFilled(e2, 5.0f, IM_COL32(255, 255, 255, 255), 12);
+        dl->AddCircle(e, r - 0.5f, IM_COL32(170, 170, 180, 255), segments, dense ? 1.0f : 1.5f);
+        dl->AddCircleFilled(e2, r, IM_COL32(255, 255, 255, 255), segments);
         if (i == highlight || i == app.sel.query) {
             const ImU32 ring = IM_COL32(255, 220, 60, 255);
             dl->AddCircle(e, 9.0f, ring, 16, 2.0f);
@@ -289,12 +303,8 @@ void DrawShiftPanel(AppState& app) {
         for (std::size_t h = 0; h < f.heads.size() && h < 8; ++h)
             ImGui::Text("|%sE_%zu| = %.4g", D, h, static_cast<double>(sp.norms(i, static_cast<Eigen::Index>(h))));
         ImGui::EndTooltip();
-        app.sel.hover_query = i;
-        pv.shift_owns_hover = true;
+        app.sel.hover_query = i;  // the window clears it every frame; other views outline it
         if (clicked) app.sel.query = i;
-    } else if (pv.shift_owns_hover) {
-        app.sel.hover_query = -1;
-        pv.shift_owns_hover = false;
     }
 
     // ---- ‖ΔE_h‖ bars ----

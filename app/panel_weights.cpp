@@ -70,6 +70,7 @@ void draw_small_grid(AppState& app, WeightMatrix w, int head, const Mat& M, floa
             ImGui::PushStyleColor(ImGuiCol_FrameBg, cell_background(v, vmax));
             ImGui::SetNextItemWidth(cell_w);
             const bool changed = ImGui::DragFloat("##w", &v, 0.01f, 0.0f, 0.0f, "%.3f");
+            if (ImGui::IsItemActivated()) app.plots.weight_drag_edited = false;  // a new drag begins
             ImGui::PopStyleColor();
             if (ImGui::IsItemHovered() && !ImGui::IsItemActive())
                 ImGui::SetTooltip("%s = %.7g\ndrag to change, ctrl+click to type", cell_name(w, head, r, c).c_str(),
@@ -77,7 +78,7 @@ void draw_small_grid(AppState& app, WeightMatrix w, int head, const Mat& M, floa
             ImGui::PopID();
             // Edit after the widget is done with M's cell (the edit may reallocate the matrix).
             if (changed) {
-                edit_weight_cell(app, w, head, r, c, v);
+                if (edit_weight_cell(app, w, head, r, c, v, app.plots.weight_drag_edited)) app.plots.weight_drag_edited = true;
                 ImGui::EndTable();
                 return;  // M may now be a different matrix: draw it next frame
             }
@@ -131,7 +132,7 @@ void draw_large_map(AppState& app, WeightMatrix w, int head, const Mat& M, float
         ImGui::Text("%s", cell_name(w, head, r, c).c_str());
         ImGui::SameLine();
         float v = M(r, c);
-        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
         if (ImGui::InputFloat("##cell", &v, 0.01f, 0.1f, "%.6g", ImGuiInputTextFlags_EnterReturnsTrue)) edit_weight_cell(app, w, head, r, c, v);
     } else {
         ImGui::TextDisabled("click a cell to edit it");
@@ -156,13 +157,15 @@ const Mat& weight_matrix(const AppState& app, WeightMatrix w, int head) {
     return app.scene.heads[static_cast<std::size_t>(head)].W[static_cast<std::size_t>(w)];
 }
 
-bool edit_weight_cell(AppState& app, WeightMatrix w, int head, int row, int col, float value) {
+bool edit_weight_cell(AppState& app, WeightMatrix w, int head, int row, int col, float value, bool continuing) {
     if (!std::isfinite(value)) {
         app.set_error(cell_name(w, head, row, col) + ": refused " + (std::isnan(value) ? "NaN" : "infinity") +
                       " (weights must be finite numbers)");
         return false;
     }
-    return app.edit([&](Scene& s) {
+    // The steps of one drag share a key, so the history makes them one undo step.
+    if (!continuing) app.history.break_coalescing();
+    return app.edit(cell_name(w, head, row, col), [&](Scene& s) {
         if (w == WeightMatrix::Output) set_output_weight(s, row, col, value);
         else set_weight(s, head, projection_of(w), row, col, value);
     });
@@ -214,11 +217,11 @@ void DrawWeightsPanel(AppState& app) {
     const int head = app.sel.head;
     {
         const Mat& M = weight_matrix(app, w, head);
-        ImGui::SameLine();
-        if (w == WeightMatrix::Output)
-            ImGui::TextDisabled("(%d x %d) = (n_heads*d_head, d_model)", static_cast<int>(M.rows()), static_cast<int>(M.cols()));
-        else
-            ImGui::TextDisabled("(%d x %d) = (d_model, d_head)", static_cast<int>(M.rows()), static_cast<int>(M.cols()));
+        char shape[96];
+        std::snprintf(shape, sizeof shape, w == WeightMatrix::Output ? "(%d x %d) = (n_heads*d_head, d_model)" : "(%d x %d) = (d_model, d_head)",
+                      static_cast<int>(M.rows()), static_cast<int>(M.cols()));
+        same_line_if_fits(ImGui::CalcTextSize(shape).x);
+        ImGui::TextDisabled("%s", shape);
     }
 
     // ---- whole-matrix actions ----
@@ -227,11 +230,11 @@ void DrawWeightsPanel(AppState& app) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
     ImGui::InputInt("seed", &pv.weight_seed);
     pv.weight_seed = std::max(0, pv.weight_seed);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("Zero").x + 2 * ImGui::GetStyle().FramePadding.x);
     if (ImGui::Button("Zero")) apply_weight_action(app, w, head, WeightAction::Zero);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("Identity-like").x + 2 * ImGui::GetStyle().FramePadding.x);
     if (ImGui::Button("Identity-like")) apply_weight_action(app, w, head, WeightAction::IdentityLike);
-    ImGui::SameLine();
+    same_line_if_fits(ImGui::CalcTextSize("Scale x").x + 2 * ImGui::GetStyle().FramePadding.x);
     if (ImGui::Button("Scale x")) apply_weight_action(app, w, head, WeightAction::Scale, pv.weight_scale);
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
@@ -241,6 +244,7 @@ void DrawWeightsPanel(AppState& app) {
     // ---- the numbers ----
     const Mat& M = weight_matrix(app, w, head);
     const float vmax = M.size() > 0 ? std::max(M.cwiseAbs().maxCoeff(), 1e-6f) : 1.0f;
+    ImGui::TextDisabled("colour: blue < 0 < red, |max| %.3g", static_cast<double>(vmax));
     if (M.rows() <= 24 && M.cols() <= 12) draw_small_grid(app, w, head, M, vmax);
     else draw_large_map(app, w, head, M, vmax);
 }

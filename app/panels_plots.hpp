@@ -25,7 +25,9 @@ const char* weight_matrix_name(WeightMatrix w);  // "W_Q", "W_K", "W_V", "W_O"
 // The matrix shown: W_Q/W_K/W_V of `head` (d_model, d_head), or W_O (n_heads·d_head, d_model).
 const Mat& weight_matrix(const AppState& app, WeightMatrix w, int head);
 // One cell. Refuses NaN and ±infinity (status message, nothing changes). Returns whether applied.
-bool edit_weight_cell(AppState& app, WeightMatrix w, int head, int row, int col, float value);
+// `continuing`: a later step of the same drag — applied live, but it adds no undo step of its own,
+// so one undo returns to before the drag.
+bool edit_weight_cell(AppState& app, WeightMatrix w, int head, int row, int col, float value, bool continuing = false);
 enum class WeightAction { Randomize, Zero, IdentityLike, Scale };
 // Randomize draws from `seed` as a new scene would (core's drawn_projection / drawn_output);
 // IdentityLike puts 1 on the diagonal of the (possibly rectangular) matrix; Scale multiplies by k

@@ -74,6 +74,10 @@ void draw_arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, float thickness, 
     const float len = std::sqrt(dx * dx + dy * dy);
     if (len < 0.5f) return;
     const float ux = dx / len, uy = dy / len;
+    if (head <= 0) {
+        dl->AddLine(a, b, col, thickness);
+        return;
+    }
     const float hl = std::min(head, 0.6f * len), hw = 0.5f * hl;
     const ImVec2 base(b.x - ux * hl, b.y - uy * hl);
     dl->AddLine(a, base, col, thickness);
@@ -135,6 +139,20 @@ std::string format_vector(const float* v, int count, int max_items) {
     }
     if (count > max_items) s += ", ... (" + std::to_string(count) + " numbers)";
     return s + "]";
+}
+
+void same_line_if_fits(float width) {
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (ImGui::GetItemRectMax().x + style.ItemSpacing.x + width <= right) ImGui::SameLine();
+}
+
+float checkbox_width(const char* label) {
+    return ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label, nullptr, true).x;
+}
+
+float labelled_width(float item_width, const char* label) {
+    return item_width + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label, nullptr, true).x;
 }
 
 const char* delta_symbol() {

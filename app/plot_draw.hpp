@@ -42,6 +42,11 @@ struct LabelPlacer {
 // "[0.12, -3.40, …]" with at most `max_items` entries.
 std::string format_vector(const float* v, int count, int max_items = 24);
 
+// Flow layout for rows of controls: SameLine() only when an item `width` wide still fits.
+void same_line_if_fits(float width);
+float checkbox_width(const char* label);                  // also radio buttons
+float labelled_width(float item_width, const char* label); // a slider/input with its label
+
 // "Δ" when the current font has the glyph, else "d" (default glyph ranges are Latin-1 only).
 const char* delta_symbol();
 

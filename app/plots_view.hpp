@@ -42,6 +42,7 @@ struct PlotsView {
     float weight_scale = 2.0f;           // the "scale ×k" factor
     int weight_seed = 1;                 // the "randomize" seed
     int weight_cell_row = -1, weight_cell_col = -1;  // selected cell in the large-matrix view
+    bool weight_drag_edited = false;     // the drag in progress has already made one undo step
 
     // -- caches: recomputed only when their inputs change --
     ShiftPlot shift;
@@ -58,7 +59,6 @@ struct PlotsView {
 
     // -- last frame --
     PlotFrame shift_frame, qk_frame;
-    bool shift_owns_hover = false, qk_owns_hover = false;  // we set sel.hover_* and must clear it
 };
 
 }  // namespace attnviz::app

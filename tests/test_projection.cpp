@@ -96,6 +96,78 @@ TEST_CASE("PCA edge cases: one dimension, no spread, no points") {
     CHECK(none.apply(Mat(0, 4)).rows() == 0);
 }
 
+namespace {
+
+// ±3u, ±v, ±0.5w, each `copies` times, in `d` dimensions, for orthonormal u = (e0 + e_a)/√2,
+// v = (e7 − e_b)/√2, w = e3. Covariance = (18uuᵀ + 2vvᵀ + 0.5wwᵀ)/6 = 3uuᵀ + vvᵀ/3 + wwᵀ/12:
+// variances 3 and 1/3 along u and v (each axis's first largest entry is positive as written),
+// total 3 + 1/3 + 1/12 = 3.4166667.
+Mat three_axis_points(int d, int copies) {
+    const float r = 0.70710678f;
+    Mat u = Mat::Zero(1, d), v = Mat::Zero(1, d), w = Mat::Zero(1, d);
+    u(0, 0) = r;
+    u(0, d - 50) = r;
+    v(0, 7) = r;
+    v(0, d - 1) = -r;
+    w(0, 3) = 1;
+    Mat pts(6 * copies, d);
+    for (int c = 0; c < copies; ++c) {
+        pts.row(6 * c + 0) = 3 * u;
+        pts.row(6 * c + 1) = -3 * u;
+        pts.row(6 * c + 2) = v;
+        pts.row(6 * c + 3) = -v;
+        pts.row(6 * c + 4) = 0.5f * w;
+        pts.row(6 * c + 5) = -0.5f * w;
+    }
+    return pts;
+}
+
+void check_three_axis(const PlaneProjection& p, int d) {
+    const float r = 0.70710678f;
+    Mat u = Mat::Zero(1, d), v = Mat::Zero(1, d);
+    u(0, 0) = r;
+    u(0, d - 50) = r;
+    v(0, 7) = r;
+    v(0, d - 1) = -r;
+    CHECK_MAT(Mat(p.axes.col(0).transpose()), u, 1e-5f);
+    CHECK_MAT(Mat(p.axes.col(1).transpose()), v, 1e-5f);
+    CHECK(p.variance[0] == doctest::Approx(3.0).epsilon(1e-5));
+    CHECK(p.variance[1] == doctest::Approx(1.0 / 3.0).epsilon(1e-5));
+    CHECK(p.total_variance == doctest::Approx(3.4166667).epsilon(1e-5));
+}
+
+}  // namespace
+
+TEST_CASE("PCA in many dimensions: few points (Gram matrix), many points (subspace iteration, with and without the covariance)") {
+    // Few points in 200 dimensions.
+    check_three_axis(pca_plane(three_axis_points(200, 1)), 200);
+    // 420 points in 150 dimensions (covariance formed), 300 points in 1100 (products with the data).
+    check_three_axis(pca_plane(three_axis_points(150, 70)), 150);
+    check_three_axis(pca_plane(three_axis_points(1100, 50)), 1100);
+}
+
+TEST_CASE("PCA in many dimensions agrees with the full eigensolver on a generic point set") {
+    // 600 points in 160 dimensions with spreads 1/(1 + k/4) along a rotated basis: a smooth
+    // spectrum (small gaps), the hard case for iteration. Reference: Eigen's full solver.
+    const int N = 600, d = 160;
+    Mat pts(N, d);
+    for (int i = 0; i < N; ++i)
+        for (int k = 0; k < d; ++k)
+            pts(i, k) = std::sin(0.37f * static_cast<float>(i * (k + 3)) + 0.11f * static_cast<float>(k)) / (1.0f + 0.25f * static_cast<float>(k));
+    const Eigen::MatrixXd x = pts.cast<double>();
+    const Eigen::MatrixXd c = x.rowwise() - x.colwise().mean();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(c.transpose() * c / N);
+    const PlaneProjection p = pca_plane(pts);
+    for (int axis = 0; axis < 2; ++axis) {
+        const Eigen::VectorXd ref = es.eigenvectors().col(d - 1 - axis);
+        const double cosine = std::fabs(ref.dot(p.axes.col(axis).cast<double>()));
+        MESSAGE("axis " << axis << ": |cos| with the full solver's eigenvector " << cosine << ", gap to the next "
+                        << es.eigenvalues()(d - 1 - axis) - es.eigenvalues()(d - 2 - axis));
+        CHECK(cosine > 0.9999);
+        CHECK(p.variance[axis] == doctest::Approx(es.eigenvalues()(d - 1 - axis)).epsilon(1e-4));
+    }
+}
+
 TEST_CASE("Picking two dimensions") {
     const PlaneProjection p = dims_plane(3, 2, 0);
     CHECK_MAT(p.apply(mat({{5, 6, 7}, {-1, 0, 2}})), mat({{7, 5}, {2, -1}}), 0);
