@@ -109,12 +109,14 @@ HeatmapLayout layout_heatmap(ImVec2 origin, ImVec2 size, float visible_rows, flo
     return L;
 }
 
-int grid_columns(int count, float width, float height, float title_h) {
+int grid_columns(int count, float width, float height, float title_h, float aspect) {
     int best = 1;
     float best_side = -1.0f;
+    aspect = aspect > 0.0f ? aspect : 1.0f;
     for (int c = 1; c <= std::max(count, 1); ++c) {
         const int r = (count + c - 1) / c;
-        const float side = std::min(width / static_cast<float>(c), height / static_cast<float>(r) - title_h);
+        // the height of a tile's matrix when it fills the tile keeping its aspect (width / height)
+        const float side = std::min(width / static_cast<float>(c) / aspect, height / static_cast<float>(r) - title_h);
         if (side > best_side + 0.5f) {
             best_side = side;
             best = c;

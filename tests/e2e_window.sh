@@ -56,6 +56,9 @@ wait_state '"n_heads":2'
 wait_state '"heatmap.plot"'
 sleep 0.5
 shot s0
+title() { xdotool getwindowname "$(xdotool search --name 'attnviz' | head -n1)"; }
+t=$(title); echo "title: $t"
+[[ "$t" == *"Adjectives update nouns (01_adjectives_update_nouns.json)" ]] || fail "window title at start: $t"
 read -r hx0 hy0 hx1 hy1 <<<"$(rect heatmap.plot)"
 
 # 1. type a sentence: the tokens follow the text as it is typed
@@ -104,6 +107,8 @@ wait_state '"mask":"causal"'
 shot s4
 [ "$(sat s4 | awk '{ print ($1 < 0.05) }')" = 1 ] || fail "cell (0,5) should be hatched grey again with the causal mask"
 state | grep -qF '"modified":true' || fail "the scene should be marked modified"
+t=$(title); echo "title: $t"
+[[ "$t" == *"Adjectives update nouns* (01_adjectives_update_nouns.json)" ]] || fail "the title should show the modified marker: $t"
 
 # 4. the heatmap panel's exports: the CSV of head 0's causal pattern and a PNG of the panel
 read -r x y <<<"$(point export_csv:pattern_h0 0.5)"

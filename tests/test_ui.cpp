@@ -129,6 +129,10 @@ TEST_CASE("grid columns and auto range") {
     CHECK(grid_columns(3, 600, 200, 0) == 3);  // a row of three 200 px tiles
     CHECK(grid_columns(4, 400, 400, 0) == 2);  // 2 × 2
     CHECK(grid_columns(1, 100, 900, 20) == 1);
+    // 4 wide matrices (9 keys × 4 queries) in 430 × 270 with 27 px titles: 2 × 2 (matrix height
+    // min(215/2.25, 135−27) = 95.6) beats 1 × 4 (min(191, 40.5)) and 4 × 1 (min(47.8, 243))
+    CHECK(grid_columns(4, 430, 270, 27, 9.0f / 4.0f) == 2);
+    CHECK(grid_columns(4, 430, 200, 27, 1.0f) == 4);  // square ones, 200 high: one row (min(107.5, 173)) beats 2 × 2 (min(215, 73))
     const float nan = std::nanf("");
     const float vals[] = {0.5f, -2.0f, HeatmapView::kMaskedValue, nan, 3.0f, -INFINITY};
     float lo = 0, hi = 0;
@@ -230,6 +234,33 @@ TEST_CASE("hovering a heatmap cell reports its query and key; clicking selects t
     ui.click(s, HeadlessImGui::cell_centre(rect, 3, 1, 8, 8));
     CHECK(s.sel.query == 3);
     CHECK(s.sel.key == 1);
+    // the mouse wheel zooms in around the mouse: 2 notches = 1.25² fewer cells across
+    ImGui::GetIO().MousePos = HeadlessImGui::cell_centre(rect, 3, 1, 8, 8);
+    ImGui::GetIO().MouseWheel = 2.0f;
+    ui.frame(s);
+    const CellView z = views(s).heatmap.view;
+    CHECK(z.width() == doctest::Approx(8.0f / 1.5625f));
+    CHECK(z.height() == doctest::Approx(8.0f / 1.5625f));
+    CHECK(z.x0 <= 1.5f);  // the hovered cell is still in view
+    CHECK(z.y0 <= 3.5f);
+    ui.frame(s);
+    // in the zoomed view, the centre of cell (3, 1) still maps to query 3, key 1
+    const auto zr = s.ui_rects["heatmap.plot"];
+    const float cw = (zr[2] - zr[0]) / z.width(), ch = (zr[3] - zr[1]) / z.height();
+    ImGui::GetIO().MousePos = ImVec2(zr[0] + (1.5f - z.x0) * cw, zr[1] + (3.5f - z.y0) * ch);
+    ui.frame(s);
+    CHECK(s.sel.hover_query == 3);
+    CHECK(s.sel.hover_key == 1);
+    // double-click shows the whole matrix again
+    ImGui::GetIO().MouseDown[0] = true;
+    ui.frame(s);
+    ImGui::GetIO().MouseDown[0] = false;
+    ui.frame(s);
+    ImGui::GetIO().MouseDown[0] = true;
+    ui.frame(s);
+    ImGui::GetIO().MouseDown[0] = false;
+    ui.frame(s);
+    CHECK(views(s).heatmap.view.width() == doctest::Approx(8.0f));
     // transposed: the same screen cell (row 3, column 1) is now key 3, query 1
     s.view.transpose = true;
     ui.frame(s);
