@@ -190,8 +190,8 @@ SharedGpu g_gpu;
 bool ensure_shared() {
     if (!g_gpu.tried) {
         g_gpu.tried = true;
-        g_gpu.program = gl::create_program(gl::load_shader_source("heatmap.vert"), gl::load_shader_source("heatmap.frag"),
-                                           "heatmap (shaders/heatmap.vert, heatmap.frag)");
+        g_gpu.program = gl::create_program(gl::load_shader_source("heatmap.vert.glsl"), gl::load_shader_source("heatmap.frag.glsl"),
+                                           "heatmap (shaders/heatmap.vert.glsl, heatmap.frag.glsl)");
         if (g_gpu.program) {
             const GLuint p = g_gpu.program;
             g_gpu.u_view = glGetUniformLocation(p, "u_view");
@@ -411,7 +411,14 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     const Lut lut = make_lut(opt.colormap);
     if (gl::available()) {
         render_cells(*this, ImVec2(plot_size.x * io.DisplayFramebufferScale.x, plot_size.y * io.DisplayFramebufferScale.y), lo, hi);
-        if (fb.color) dl->AddImage(gl::as_imgui_texture(fb.color), L.plot_min, L.plot_max);
+        if (fb.color) {
+            dl->AddImage(gl::as_imgui_texture(fb.color), L.plot_min, L.plot_max);
+        } else {
+            dl->AddRectFilled(L.plot_min, L.plot_max, IM_COL32(60, 30, 30, 255));
+            dl->AddText(L.plot_min, IM_COL32(255, 160, 160, 255),
+                        cols > gl::max_texture_size() || rows > gl::max_texture_size() ? "too large for a GPU texture"
+                                                                                       : "heatmap shader failed (see the terminal)");
+        }
     } else {
         dl->AddRectFilled(L.plot_min, L.plot_max, IM_COL32(60, 60, 70, 255));
     }
@@ -512,7 +519,9 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
             const float y = L.bar_min.y + f * (L.bar_max.y - L.bar_min.y);
             std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v));
             dl->AddLine(ImVec2(L.bar_max.x, y), ImVec2(L.bar_max.x + 4, y), text_col);
-            dl->AddText(ImVec2(L.bar_max.x + 6, std::clamp(y - fh * 0.5f, L.bar_min.y - fh * 0.5f, L.bar_max.y - fh * 0.5f)), text_col, buf);
+            // centred on its tick, but never outside the widget
+            const float ty = std::clamp(y - fh * 0.5f, origin.y, std::max(origin.y, origin.y + size.y - fh));
+            dl->AddText(ImVec2(L.bar_max.x + 6, ty), text_col, buf);
         }
         if (has_masked && L.bar_max.y + fh + 6 <= origin.y + size.y &&
             L.bar_min.x + 20 + ImGui::CalcTextSize("masked").x <= origin.x + size.x) {

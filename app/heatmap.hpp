@@ -1,7 +1,7 @@
 // attnviz app — the reusable heatmap widget: options, then internal state, then Draw().
 //
 // Values are a row-major matrix (row = query, column = key). They go to the GPU once per change as
-// a GL_R32F texture and are coloured by the colormap shader (shaders/heatmap.frag) into a
+// a GL_R32F texture and are coloured by the colormap shader (shaders/heatmap.frag.glsl) into a
 // framebuffer the size of the plot, shown with ImGui::Image. Around it: token labels on both axes
 // (horizontal, rotated or thinned, whatever fits), a colour bar with values, selection and hover
 // highlights, and numbers in the cells when they fit. Interaction follows the canvas pattern: an

@@ -64,6 +64,9 @@ void DrawHeatmapPanel(AppState& s) {
     ExportButtons(s, std::string(kStageKeys[static_cast<int>(st)]) + "_h" + std::to_string(h),
                   [&] { return stage_matrix(s.scene, head_result, st); });
 
+    SameLineIfFits(fs * 14);
+    ImGui::TextDisabled("rows: %s \xC2\xB7 columns: %s", s.view.transpose ? "keys" : "queries", s.view.transpose ? "queries" : "keys");
+
     // -- the heatmap --
     const auto rows = query_labels(s);
     const auto cols = key_labels(s);

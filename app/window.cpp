@@ -281,6 +281,7 @@ int run_render(const RenderOptions& opt) {
         return 2;
     }
     s.sel.head = opt.head;
+    s.view.transpose = opt.transpose;
     if (opt.stage == "raw") s.view.stage = Stage::Raw;
     else if (opt.stage == "scaled") s.view.stage = Stage::Scaled;
     else if (opt.stage == "masked") s.view.stage = Stage::Masked;
