@@ -325,3 +325,67 @@ TEST_CASE("state dump and window title") {
     CHECK(s.status_is_error);
     CHECK(s.scene.n_heads == 3);
 }
+
+TEST_CASE("right-drag pans a zoomed heatmap by whole cells") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    ui.frame(s);
+    ui.frame(s);
+    ImGuiIO& io = ImGui::GetIO();
+    // zoom in 3 notches around the top-left corner: 8 / 1.25³ = 4.096 cells across, starting at 0
+    io.MousePos = HeadlessImGui::cell_centre(s.ui_rects["heatmap.plot"], 0, 0, 8, 8);
+    io.MouseWheel = 3.0f;
+    ui.frame(s);
+    ui.frame(s);
+    CellView z = views(s).heatmap.view;
+    REQUIRE(z.width() == doctest::Approx(4.096f));
+    const auto r = s.ui_rects["heatmap.plot"];
+    const float cw = (r[2] - r[0]) / z.width();
+    const ImVec2 p(r[0] + 3.0f * cw, r[1] + 10.0f);
+    io.MousePos = p;  // move there first, then press
+    ui.frame(s);
+    io.MouseDown[1] = true;
+    ui.frame(s);
+    io.MousePos = ImVec2(p.x - 2.0f * cw, p.y);  // drag the content 2 cells to the left
+    ui.frame(s);
+    io.MouseDown[1] = false;
+    ui.frame(s);
+    const CellView moved = views(s).heatmap.view;
+    CHECK(moved.x0 == doctest::Approx(z.x0 + 2.0f).epsilon(0.01));
+    CHECK(moved.width() == doctest::Approx(z.width()));
+    CHECK(moved.y0 == doctest::Approx(z.y0));
+    // a drag past the edge stops at the last column
+    io.MousePos = p;
+    ui.frame(s);
+    io.MouseDown[1] = true;
+    ui.frame(s);
+    io.MousePos = ImVec2(p.x - 50.0f * cw, p.y);
+    ui.frame(s);
+    io.MouseDown[1] = false;
+    ui.frame(s);
+    CHECK(views(s).heatmap.view.x1 == doctest::Approx(8.0f));
+}
+
+TEST_CASE("tokens panel: click a chip to select it, then delete or insert a token") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    ui.frame(s);
+    ui.frame(s);
+    REQUIRE(s.ui_rects.count("input.chip3"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["input.chip3"]));  // "creature"
+    CHECK(s.token_edit == 3);
+    CHECK(s.sel.query == 3);
+    CHECK(s.token_edit_text == "creature");
+    REQUIRE(s.ui_rects.count("tokens.insert"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["tokens.insert"]));  // a second "creature" after it
+    CHECK(token_texts(s.scene.input.tokens) ==
+          std::vector<std::string>{"a", "fluffy", "blue", "creature", "creature", "roamed", "the", "verdant", "forest"});
+    CHECK(s.token_edit == 4);
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["tokens.delete"]));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["input.chip0"]));  // "a"
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["tokens.delete"]));
+    CHECK(token_texts(s.scene.input.tokens) == std::vector<std::string>{"fluffy", "blue", "creature", "roamed", "the", "verdant", "forest"});
+    CHECK(s.fwd.heads[0].pattern.rows() == 7);
+    // causal: the new first token ("fluffy") attends only to itself
+    CHECK(s.fwd.heads[0].pattern(0, 0) == doctest::Approx(1.0f));
+}
