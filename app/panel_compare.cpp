@@ -46,8 +46,8 @@ void DrawComparePanel(AppState& s) {
     }
     float a = 0.0f;
     for (const auto& hv : v.compare) a = std::max({a, std::fabs(hv.data_lo), std::fabs(hv.data_hi)});
-    const auto qlab = query_labels(s);
-    const auto klab = key_labels(s);
+    const auto& qlab = query_labels(s);
+    const auto& klab = key_labels(s);
     for (int k = 0; k < 3; ++k) {
         HeatmapView& hv = v.compare[k];
         hv.opt.colormap = Colormap::Diverging;

@@ -36,8 +36,8 @@ void DrawGridPanel(AppState& s) {
     const float tile_w = std::floor((avail.x - st.ItemSpacing.x * static_cast<float>(cols - 1)) / static_cast<float>(cols));
     const float tile_h = std::floor((avail.y - static_cast<float>(rows) * (title_h + st.ItemSpacing.y)) / static_cast<float>(rows));
     const bool labels = std::min(tile_w, tile_h) >= 13.0f * ImGui::GetFontSize();
-    const auto qlab = query_labels(s);
-    const auto klab = key_labels(s);
+    const auto& qlab = query_labels(s);
+    const auto& klab = key_labels(s);
     for (int t = 0; t < tiles; ++t) {
         const bool avg = t == heads;
         HeatmapView& hv = avg ? v.grid_average : v.grid[static_cast<std::size_t>(t)];

@@ -19,7 +19,7 @@ export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config"
 cd "$tmp"  # panel exports go to the working folder
 
 # our own display, so no other test's window covers ours
-Xvfb -displayfd 3 -screen 0 1280x720x24 -nolisten tcp 3>"$tmp/display" 2>/dev/null &
+Xvfb -displayfd 3 -screen 0 1280x720x24 -nolisten tcp -noreset 3>"$tmp/display" 2>/dev/null &
 xvfb_pid=$!
 for _ in $(seq 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
 [ -s "$tmp/display" ] || fail "Xvfb did not start"
