@@ -447,22 +447,23 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     }
     // selection (data → display) and hover from other views
     const int sel_dr = t ? sel_col : sel_row, sel_dc = t ? sel_row : sel_col;
+    const float thick = std::clamp(std::min(L.cell_w, L.cell_h) * 0.1f, 1.0f, 2.5f);  // thin on small tiles
     if (sel_dr >= 0 && sel_dr < rows) {
         const ImVec2 a = cell_min(sel_dr, 0);
-        dl->AddRect(ImVec2(L.plot_min.x - 1, a.y), ImVec2(L.plot_max.x + 1, a.y + L.cell_h), kSelectColor, 0, 0, 2.5f);
+        dl->AddRect(ImVec2(L.plot_min.x - 1, a.y), ImVec2(L.plot_max.x + 1, a.y + L.cell_h), kSelectColor, 0, 0, thick);
     }
     if (sel_dc >= 0 && sel_dc < cols) {
         const ImVec2 a = cell_min(0, sel_dc);
-        dl->AddRect(ImVec2(a.x, L.plot_min.y - 1), ImVec2(a.x + L.cell_w, L.plot_max.y + 1), kSelectColor, 0, 0, 2.5f);
+        dl->AddRect(ImVec2(a.x, L.plot_min.y - 1), ImVec2(a.x + L.cell_w, L.plot_max.y + 1), kSelectColor, 0, 0, thick);
     }
     const int oh_r = t ? other_hover_col : other_hover_row, oh_c = t ? other_hover_row : other_hover_col;
     if (!res.hovered && oh_r >= 0 && oh_c >= 0 && oh_r < rows && oh_c < cols) {
         const ImVec2 a = cell_min(oh_r, oh_c);
-        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, 2.0f);
+        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, thick);
     }
     if (res.hovered) {
         const ImVec2 a = cell_min(hr, hc);
-        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, 2.0f);
+        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, thick);
     }
     dl->PopClipRect();
 

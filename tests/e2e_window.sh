@@ -128,7 +128,15 @@ for _ in $(seq 50); do [ -s "$png" ] && break; sleep 0.1; done
 [ "$(convert "$png" -format '%k' info:)" -gt 50 ] || fail "the exported PNG looks blank"
 echo "exports: $(head -n1 "$csv"), png $(identify -format '%wx%h' "$png")"
 
-# 5. quit with Ctrl+Q: the app exits cleanly and keeps the layout in imgui.ini
+# 5. click a heatmap cell: query 2 ("sat"), key 1 ("cat") become the selection
+read -r hx0 hy0 hx1 hy1 <<<"$(rect heatmap.plot)"
+read -r x y <<<"$(awk -v a="$hx0" -v b="$hy0" -v c="$hx1" -v d="$hy1" 'BEGIN { printf "%d %d\n", a + 1.5 * (c - a) / 6, b + 2.5 * (d - b) / 6 }')"
+xdotool mousemove "$x" "$y"; sleep 0.2; xdotool click 1
+wait_state '"query":2'
+wait_state '"key":1'
+shot s5
+
+# 6. quit with Ctrl+Q: the app exits cleanly and keeps the layout in imgui.ini
 xdotool mousemove 640 400
 xdotool keydown ctrl; sleep 0.05; key q; xdotool keyup ctrl
 for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
