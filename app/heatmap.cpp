@@ -328,6 +328,25 @@ void draw_hatch(ImDrawList* dl, ImVec2 a, ImVec2 b) {
 }
 }  // namespace
 
+namespace {
+// The widest label's width: measured on the labels with the most bytes (O(n) length scan, a few
+// text measurements), so long sequences cost no per-label text layout.
+float widest_label(const std::vector<std::string>& labels) {
+    std::size_t longest = 0;
+    for (const auto& l : labels) longest = std::max(longest, l.size());
+    float w = 0.0f;
+    for (std::size_t shorter = 0; shorter <= 2 && shorter < longest; ++shorter) {  // longest first
+        int measured = 0;
+        for (const auto& l : labels) {
+            if (l.size() != longest - shorter) continue;
+            w = std::max(w, ImGui::CalcTextSize(l.c_str()).x);
+            if (++measured >= 24) break;
+        }
+    }
+    return w;
+}
+}  // namespace
+
 HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<std::string>& row_labels_data,
                                 const std::vector<std::string>& col_labels_data, int sel_row, int sel_col, int other_hover_row,
                                 int other_hover_col) {
@@ -353,13 +372,8 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     const float font_h = opt.show_labels ? ImGui::GetFontSize() : 0.0f;
     float max_row_w = 0, max_col_w = 0;
     if (opt.show_labels) {
-        // widest label among at most the visible ones (cheap for long sequences)
-        const int r0 = static_cast<int>(view.y0), r1 = std::min(rows, static_cast<int>(std::ceil(view.y1)));
-        const int c0 = static_cast<int>(view.x0), c1 = std::min(cols, static_cast<int>(std::ceil(view.x1)));
-        for (int r = r0; r < r1 && r < static_cast<int>(row_labels.size()) && r - r0 < 512; ++r)
-            max_row_w = std::max(max_row_w, ImGui::CalcTextSize(row_labels[static_cast<std::size_t>(r)].c_str()).x);
-        for (int c = c0; c < c1 && c < static_cast<int>(col_labels.size()) && c - c0 < 512; ++c)
-            max_col_w = std::max(max_col_w, ImGui::CalcTextSize(col_labels[static_cast<std::size_t>(c)].c_str()).x);
+        max_row_w = widest_label(row_labels);
+        max_col_w = widest_label(col_labels);
     }
     if (view.x1 > static_cast<float>(cols) || view.y1 > static_cast<float>(rows) || view.width() <= 0 || view.height() <= 0)
         view = full_view(rows, cols);
