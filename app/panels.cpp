@@ -53,8 +53,10 @@ PanelRect default_panel_rect(const std::string& name, ImVec2 display, float menu
     const float rest = W - left_w;
     const float mid_w = std::floor(rest * 0.54f);
     const float right_w = rest - mid_w;
-    if (name == kTokensWindow) return {0, top, left_w, std::floor(H * 0.26f)};
-    if (name == kModelWindow) return {0, top + std::floor(H * 0.26f), left_w, std::floor(H * 0.54f)};
+    // taller screens give the tokens panel (and the scene's description) the extra room
+    const float tok = H >= 800.0f * k ? 0.32f : 0.26f;
+    if (name == kTokensWindow) return {0, top, left_w, std::floor(H * tok)};
+    if (name == kModelWindow) return {0, top + std::floor(H * tok), left_w, std::floor(H * (0.80f - tok))};
     if (name == kFilesWindow) return {0, top + std::floor(H * 0.80f), left_w, H - std::floor(H * 0.80f)};
     if (name == kHeatmapWindow) return {left_w, top, mid_w, H};
     if (name == kGridWindow) return {left_w + mid_w, top, right_w, std::floor(H * 0.45f)};
