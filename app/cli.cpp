@@ -109,6 +109,7 @@ int run_cli(int argc, char** argv) {
     ren->add_option("--stage", rnd.stage, "Heatmap stage: raw, scaled, masked or pattern")
         ->check(CLI::IsMember({"raw", "scaled", "masked", "pattern"}));
     ren->add_option("--size", render_size, "Image size WxH (default 1600x900)");
+    ren->add_flag("--transpose", rnd.transpose, "Queries as columns, keys as rows");
     ren->add_option("--ui-scale", rnd.ui_scale, "Scale fonts and sizes (default 1)")->check(CLI::Range(0.5, 4.0));
     // Reliability: autosave, crash recovery, soak (app/recovery.hpp, app/soak.hpp).
     auto& rel = win.reliability;

@@ -109,12 +109,14 @@ HeatmapLayout layout_heatmap(ImVec2 origin, ImVec2 size, float visible_rows, flo
     return L;
 }
 
-int grid_columns(int count, float width, float height, float title_h) {
+int grid_columns(int count, float width, float height, float title_h, float aspect) {
     int best = 1;
     float best_side = -1.0f;
+    aspect = aspect > 0.0f ? aspect : 1.0f;
     for (int c = 1; c <= std::max(count, 1); ++c) {
         const int r = (count + c - 1) / c;
-        const float side = std::min(width / static_cast<float>(c), height / static_cast<float>(r) - title_h);
+        // the height of a tile's matrix when it fills the tile keeping its aspect (width / height)
+        const float side = std::min(width / static_cast<float>(c) / aspect, height / static_cast<float>(r) - title_h);
         if (side > best_side + 0.5f) {
             best_side = side;
             best = c;
@@ -188,8 +190,8 @@ SharedGpu g_gpu;
 bool ensure_shared() {
     if (!g_gpu.tried) {
         g_gpu.tried = true;
-        g_gpu.program = gl::create_program(gl::load_shader_source("heatmap.vert"), gl::load_shader_source("heatmap.frag"),
-                                           "heatmap (shaders/heatmap.vert, heatmap.frag)");
+        g_gpu.program = gl::create_program(gl::load_shader_source("heatmap.vert.glsl"), gl::load_shader_source("heatmap.frag.glsl"),
+                                           "heatmap (shaders/heatmap.vert.glsl, heatmap.frag.glsl)");
         if (g_gpu.program) {
             const GLuint p = g_gpu.program;
             g_gpu.u_view = glGetUniformLocation(p, "u_view");
@@ -326,6 +328,25 @@ void draw_hatch(ImDrawList* dl, ImVec2 a, ImVec2 b) {
 }
 }  // namespace
 
+namespace {
+// The widest label's width: measured on the labels with the most bytes (O(n) length scan, a few
+// text measurements), so long sequences cost no per-label text layout.
+float widest_label(const std::vector<std::string>& labels) {
+    std::size_t longest = 0;
+    for (const auto& l : labels) longest = std::max(longest, l.size());
+    float w = 0.0f;
+    for (std::size_t shorter = 0; shorter <= 2 && shorter < longest; ++shorter) {  // longest first
+        int measured = 0;
+        for (const auto& l : labels) {
+            if (l.size() != longest - shorter) continue;
+            w = std::max(w, ImGui::CalcTextSize(l.c_str()).x);
+            if (++measured >= 24) break;
+        }
+    }
+    return w;
+}
+}  // namespace
+
 HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<std::string>& row_labels_data,
                                 const std::vector<std::string>& col_labels_data, int sel_row, int sel_col, int other_hover_row,
                                 int other_hover_col) {
@@ -351,13 +372,8 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     const float font_h = opt.show_labels ? ImGui::GetFontSize() : 0.0f;
     float max_row_w = 0, max_col_w = 0;
     if (opt.show_labels) {
-        // widest label among at most the visible ones (cheap for long sequences)
-        const int r0 = static_cast<int>(view.y0), r1 = std::min(rows, static_cast<int>(std::ceil(view.y1)));
-        const int c0 = static_cast<int>(view.x0), c1 = std::min(cols, static_cast<int>(std::ceil(view.x1)));
-        for (int r = r0; r < r1 && r < static_cast<int>(row_labels.size()) && r - r0 < 512; ++r)
-            max_row_w = std::max(max_row_w, ImGui::CalcTextSize(row_labels[static_cast<std::size_t>(r)].c_str()).x);
-        for (int c = c0; c < c1 && c < static_cast<int>(col_labels.size()) && c - c0 < 512; ++c)
-            max_col_w = std::max(max_col_w, ImGui::CalcTextSize(col_labels[static_cast<std::size_t>(c)].c_str()).x);
+        max_row_w = widest_label(row_labels);
+        max_col_w = widest_label(col_labels);
     }
     if (view.x1 > static_cast<float>(cols) || view.y1 > static_cast<float>(rows) || view.width() <= 0 || view.height() <= 0)
         view = full_view(rows, cols);
@@ -409,7 +425,14 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     const Lut lut = make_lut(opt.colormap);
     if (gl::available()) {
         render_cells(*this, ImVec2(plot_size.x * io.DisplayFramebufferScale.x, plot_size.y * io.DisplayFramebufferScale.y), lo, hi);
-        if (fb.color) dl->AddImage(gl::as_imgui_texture(fb.color), L.plot_min, L.plot_max);
+        if (fb.color) {
+            dl->AddImage(gl::as_imgui_texture(fb.color), L.plot_min, L.plot_max);
+        } else {
+            dl->AddRectFilled(L.plot_min, L.plot_max, IM_COL32(60, 30, 30, 255));
+            dl->AddText(L.plot_min, IM_COL32(255, 160, 160, 255),
+                        cols > gl::max_texture_size() || rows > gl::max_texture_size() ? "too large for a GPU texture"
+                                                                                       : "heatmap shader failed (see the terminal)");
+        }
     } else {
         dl->AddRectFilled(L.plot_min, L.plot_max, IM_COL32(60, 60, 70, 255));
     }
@@ -438,22 +461,23 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     }
     // selection (data → display) and hover from other views
     const int sel_dr = t ? sel_col : sel_row, sel_dc = t ? sel_row : sel_col;
+    const float thick = std::clamp(std::min(L.cell_w, L.cell_h) * 0.1f, 1.0f, 2.5f);  // thin on small tiles
     if (sel_dr >= 0 && sel_dr < rows) {
         const ImVec2 a = cell_min(sel_dr, 0);
-        dl->AddRect(ImVec2(L.plot_min.x - 1, a.y), ImVec2(L.plot_max.x + 1, a.y + L.cell_h), kSelectColor, 0, 0, 2.5f);
+        dl->AddRect(ImVec2(L.plot_min.x - 1, a.y), ImVec2(L.plot_max.x + 1, a.y + L.cell_h), kSelectColor, 0, 0, thick);
     }
     if (sel_dc >= 0 && sel_dc < cols) {
         const ImVec2 a = cell_min(0, sel_dc);
-        dl->AddRect(ImVec2(a.x, L.plot_min.y - 1), ImVec2(a.x + L.cell_w, L.plot_max.y + 1), kSelectColor, 0, 0, 2.5f);
+        dl->AddRect(ImVec2(a.x, L.plot_min.y - 1), ImVec2(a.x + L.cell_w, L.plot_max.y + 1), kSelectColor, 0, 0, thick);
     }
     const int oh_r = t ? other_hover_col : other_hover_row, oh_c = t ? other_hover_row : other_hover_col;
     if (!res.hovered && oh_r >= 0 && oh_c >= 0 && oh_r < rows && oh_c < cols) {
         const ImVec2 a = cell_min(oh_r, oh_c);
-        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, 2.0f);
+        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, thick);
     }
     if (res.hovered) {
         const ImVec2 a = cell_min(hr, hc);
-        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, 2.0f);
+        dl->AddRect(a, ImVec2(a.x + L.cell_w, a.y + L.cell_h), kHoverColor, 0, 0, thick);
     }
     dl->PopClipRect();
 
@@ -510,7 +534,9 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
             const float y = L.bar_min.y + f * (L.bar_max.y - L.bar_min.y);
             std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v));
             dl->AddLine(ImVec2(L.bar_max.x, y), ImVec2(L.bar_max.x + 4, y), text_col);
-            dl->AddText(ImVec2(L.bar_max.x + 6, std::clamp(y - fh * 0.5f, L.bar_min.y - fh * 0.5f, L.bar_max.y - fh * 0.5f)), text_col, buf);
+            // centred on its tick, but never outside the widget
+            const float ty = std::clamp(y - fh * 0.5f, origin.y, std::max(origin.y, origin.y + size.y - fh));
+            dl->AddText(ImVec2(L.bar_max.x + 6, ty), text_col, buf);
         }
         if (has_masked && L.bar_max.y + fh + 6 <= origin.y + size.y &&
             L.bar_min.x + 20 + ImGui::CalcTextSize("masked").x <= origin.x + size.x) {

@@ -1,7 +1,7 @@
 // attnviz app — the reusable heatmap widget: options, then internal state, then Draw().
 //
 // Values are a row-major matrix (row = query, column = key). They go to the GPU once per change as
-// a GL_R32F texture and are coloured by the colormap shader (shaders/heatmap.frag) into a
+// a GL_R32F texture and are coloured by the colormap shader (shaders/heatmap.frag.glsl) into a
 // framebuffer the size of the plot, shown with ImGui::Image. Around it: token labels on both axes
 // (horizontal, rotated or thinned, whatever fits), a colour bar with values, selection and hover
 // highlights, and numbers in the cells when they fit. Interaction follows the canvas pattern: an
@@ -61,9 +61,9 @@ struct HeatmapLayout {
 HeatmapLayout layout_heatmap(ImVec2 origin, ImVec2 size, float visible_rows, float visible_cols, float max_row_label_w,
                              float max_col_label_w, float font_h, bool colorbar, bool square_cells,
                              float bar_label_w = 0.0f);  // width of the colour bar's tick labels (0: guess)
-// How many columns a grid of `count` square tiles (each with a title `title_h` tall) should have
-// to make the tiles as large as possible in width × height.
-int grid_columns(int count, float width, float height, float title_h);
+// How many columns a grid of `count` tiles (each with a title `title_h` tall) should have to make
+// the tiles as large as possible in width × height, for matrices `aspect` = columns / rows.
+int grid_columns(int count, float width, float height, float title_h, float aspect = 1.0f);
 // Auto range over finite values (masked / NaN / ±inf ignored): [lo, hi]. Returns false when
 // there is no finite value.
 bool finite_range(const float* values, std::size_t count, float& lo, float& hi);

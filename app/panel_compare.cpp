@@ -26,7 +26,9 @@ void DrawComparePanel(AppState& s) {
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const ImGuiStyle& st = ImGui::GetStyle();
     const float title_h = ImGui::GetTextLineHeightWithSpacing();
-    const int cols = grid_columns(3, avail.x, avail.y, title_h + st.ItemSpacing.y);
+    const float aspect = s.view.transpose ? static_cast<float>(s.scene.n()) / static_cast<float>(s.scene.m())
+                                           : static_cast<float>(s.scene.m()) / static_cast<float>(s.scene.n());
+    const int cols = grid_columns(3, avail.x, avail.y, title_h + st.ItemSpacing.y, aspect);
     const int rows = (3 + cols - 1) / cols;
     const float tile_w = std::floor((avail.x - st.ItemSpacing.x * static_cast<float>(cols - 1)) / static_cast<float>(cols));
     const float tile_h = std::floor((avail.y - static_cast<float>(rows) * (title_h + st.ItemSpacing.y)) / static_cast<float>(rows));
@@ -44,8 +46,8 @@ void DrawComparePanel(AppState& s) {
     }
     float a = 0.0f;
     for (const auto& hv : v.compare) a = std::max({a, std::fabs(hv.data_lo), std::fabs(hv.data_hi)});
-    const auto qlab = query_labels(s);
-    const auto klab = key_labels(s);
+    const auto& qlab = query_labels(s);
+    const auto& klab = key_labels(s);
     for (int k = 0; k < 3; ++k) {
         HeatmapView& hv = v.compare[k];
         hv.opt.colormap = Colormap::Diverging;

@@ -29,13 +29,15 @@ void DrawGridPanel(AppState& s) {
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float title_h = ImGui::GetTextLineHeightWithSpacing();
     const ImGuiStyle& st = ImGui::GetStyle();
-    const int cols = grid_columns(tiles, avail.x, avail.y, title_h + st.ItemSpacing.y);
+    const float aspect = s.view.transpose ? static_cast<float>(s.scene.n()) / static_cast<float>(s.scene.m())
+                                           : static_cast<float>(s.scene.m()) / static_cast<float>(s.scene.n());
+    const int cols = grid_columns(tiles, avail.x, avail.y, title_h + st.ItemSpacing.y, aspect);
     const int rows = (tiles + cols - 1) / cols;
     const float tile_w = std::floor((avail.x - st.ItemSpacing.x * static_cast<float>(cols - 1)) / static_cast<float>(cols));
     const float tile_h = std::floor((avail.y - static_cast<float>(rows) * (title_h + st.ItemSpacing.y)) / static_cast<float>(rows));
     const bool labels = std::min(tile_w, tile_h) >= 13.0f * ImGui::GetFontSize();
-    const auto qlab = query_labels(s);
-    const auto klab = key_labels(s);
+    const auto& qlab = query_labels(s);
+    const auto& klab = key_labels(s);
     for (int t = 0; t < tiles; ++t) {
         const bool avg = t == heads;
         HeatmapView& hv = avg ? v.grid_average : v.grid[static_cast<std::size_t>(t)];

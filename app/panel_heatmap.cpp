@@ -64,9 +64,12 @@ void DrawHeatmapPanel(AppState& s) {
     ExportButtons(s, std::string(kStageKeys[static_cast<int>(st)]) + "_h" + std::to_string(h),
                   [&] { return stage_matrix(s.scene, head_result, st); });
 
+    SameLineIfFits(fs * 14);
+    ImGui::TextDisabled("rows: %s \xC2\xB7 columns: %s", s.view.transpose ? "keys" : "queries", s.view.transpose ? "queries" : "keys");
+
     // -- the heatmap --
-    const auto rows = query_labels(s);
-    const auto cols = key_labels(s);
+    const auto& rows = query_labels(s);
+    const auto& cols = key_labels(s);
     HeatmapResult r = hv.Draw("heatmap", ImVec2(0, 0), rows, cols, s.sel.query, s.sel.key, s.sel.shown_hover_query, s.sel.shown_hover_key);
     s.ui_rects["heatmap.plot"] = {r.plot_min.x, r.plot_min.y, r.plot_max.x, r.plot_max.y};
     if (r.hovered) {

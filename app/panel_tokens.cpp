@@ -20,7 +20,7 @@ std::string sequence_text(const Sequence& q) {
 }
 
 // Chips in a flowing row; returns the clicked chip (-1 none). `selected` is highlighted.
-int token_chips(const char* id, const std::vector<Token>& tokens, int selected, int highlighted) {
+int token_chips(AppState& s, const char* id, const std::vector<Token>& tokens, int selected, int highlighted) {
     int clicked = -1;
     ImGui::PushID(id);
     const ImGuiStyle& st = ImGui::GetStyle();
@@ -39,6 +39,7 @@ int token_chips(const char* id, const std::vector<Token>& tokens, int selected, 
         ImGui::PushStyleVar(ImGuiStyleVar_FrameRounding, 8.0f);
         ImGui::PushID(i);
         if (ImGui::Button(t.c_str())) clicked = i;
+        MarkItem(s, std::string(id) + ".chip" + std::to_string(i));
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("token %d: \"%s\"", i, t.c_str());
         ImGui::PopID();
         ImGui::PopStyleVar();
@@ -70,7 +71,7 @@ void DrawTokensPanel(AppState& s) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Type a sentence: the tokens below update as you type");
 
     // -- chips: click one to select it as the query and edit it --
-    const int clicked = token_chips("input", sc.input.tokens, s.token_edit, s.sel.query);
+    const int clicked = token_chips(s, "input", sc.input.tokens, s.token_edit, s.sel.query);
     if (clicked >= 0) {
         s.token_edit = clicked;
         s.token_edit_text = sc.input.tokens[static_cast<std::size_t>(clicked)].text;
@@ -83,18 +84,24 @@ void DrawTokensPanel(AppState& s) {
         std::vector<std::string> list = token_texts(sc.input.tokens);
         const std::size_t i = static_cast<std::size_t>(s.token_edit);
         ImGui::SameLine();
-        if (ImGui::Button("Set") || enter) {
+        const bool set = ImGui::Button("Set");
+        MarkItem(s, "tokens.set");
+        if (set || enter) {
             list[i] = s.token_edit_text;
             s.edit([&](Scene& x) { set_tokens(x, list); });
         }
         ImGui::SameLine();
-        if (ImGui::Button("Insert")) {
+        const bool insert = ImGui::Button("Insert");
+        MarkItem(s, "tokens.insert");
+        if (insert) {
             list.insert(list.begin() + static_cast<std::ptrdiff_t>(i) + 1, s.token_edit_text);
             if (s.edit([&](Scene& x) { set_tokens(x, list); })) s.token_edit = static_cast<int>(i) + 1;
         }
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("Insert this text as a new token after token %d", s.token_edit);
         ImGui::SameLine();
-        if (ImGui::Button("Delete")) {
+        const bool del = ImGui::Button("Delete");
+        MarkItem(s, "tokens.delete");
+        if (del) {
             list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
             if (s.edit([&](Scene& x) { set_tokens(x, list); })) s.token_edit = -1;
         }
@@ -122,7 +129,7 @@ void DrawTokensPanel(AppState& s) {
             s.edit([&](Scene& x) { set_source_text(x, text); });
         }
         if (!ImGui::IsItemActive()) s.source_input = sequence_text(*sc.source);
-        const int k = token_chips("source", sc.source->tokens, -1, s.sel.key);
+        const int k = token_chips(s, "source", sc.source->tokens, -1, s.sel.key);
         if (k >= 0) s.sel.key = k;
     }
     // what the lecture scene is about

@@ -60,8 +60,10 @@ PanelRect default_panel_rect(const std::string& name, ImVec2 display, float menu
     const float rest = W - left_w;
     const float mid_w = std::floor(rest * 0.54f);
     const float right_w = rest - mid_w;
-    if (name == kTokensWindow) return {0, top, left_w, std::floor(H * 0.26f)};
-    if (name == kModelWindow) return {0, top + std::floor(H * 0.26f), left_w, std::floor(H * 0.54f)};
+    // taller screens give the tokens panel (and the scene's description) the extra room
+    const float tok = H >= 800.0f * k ? 0.32f : 0.26f;
+    if (name == kTokensWindow) return {0, top, left_w, std::floor(H * tok)};
+    if (name == kModelWindow) return {0, top + std::floor(H * tok), left_w, std::floor(H * (0.80f - tok))};
     if (name == kFilesWindow) return {0, top + std::floor(H * 0.80f), left_w, H - std::floor(H * 0.80f)};
     if (name == kHeatmapWindow) return {left_w, top, mid_w, H};
     if (name == kGridWindow) return {left_w + mid_w, top, right_w, std::floor(H * 0.45f)};
@@ -88,9 +90,23 @@ void SetNextPanelLayout(const char* name) {
 // ---------------------------------------------------------------------------------------------
 // [SECTION] Helpers
 // ---------------------------------------------------------------------------------------------
-std::vector<std::string> query_labels(const AppState& s) { return token_texts(s.scene.input.tokens); }
-std::vector<std::string> key_labels(const AppState& s) {
-    return token_texts(s.scene.source ? s.scene.source->tokens : s.scene.input.tokens);
+namespace {
+void refresh_labels(AppState& s) {
+    AppState::Views& v = views(s);
+    if (v.labels_generation == s.generation) return;
+    v.query_labels = token_texts(s.scene.input.tokens);
+    v.key_labels = token_texts(s.scene.source ? s.scene.source->tokens : s.scene.input.tokens);
+    v.labels_generation = s.generation;
+}
+}  // namespace
+
+const std::vector<std::string>& query_labels(AppState& s) {
+    refresh_labels(s);
+    return views(s).query_labels;
+}
+const std::vector<std::string>& key_labels(AppState& s) {
+    refresh_labels(s);
+    return views(s).key_labels;
 }
 
 void SameLineIfFits(float next_width) {
@@ -107,13 +123,13 @@ void MarkItem(AppState& s, const std::string& name) {
 void CellTooltip(const AppState& s, int head, int i, int j) {
     if (head < 0 || head >= static_cast<int>(s.fwd.heads.size()) || i < 0 || j < 0 || i >= s.scene.n() || j >= s.scene.m()) return;
     const HeadResult& h = s.fwd.heads[static_cast<std::size_t>(head)];
-    const auto q = query_labels(s);
-    const auto k = key_labels(s);
+    const Sequence& keys = s.scene.source ? *s.scene.source : s.scene.input;
+    const std::string& qt = s.scene.input.tokens[static_cast<std::size_t>(i)].text;
+    const std::string& kt = keys.tokens[static_cast<std::size_t>(j)].text;
     const bool allowed = s.scene.mask.allows(i, j);
     const float raw = h.scores(i, j);
     ImGui::BeginTooltip();
-    ImGui::Text("head %d   query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", head, i, q[static_cast<std::size_t>(i)].c_str(), j,
-                k[static_cast<std::size_t>(j)].c_str());
+    ImGui::Text("head %d   query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", head, i, qt.c_str(), j, kt.c_str());
     ImGui::Separator();
     if (ImGui::BeginTable("##cell", 2)) {
         auto row = [](const char* name, const char* fmt, auto... args) {
@@ -151,8 +167,8 @@ void ExportButtons(AppState& s, const std::string& what, const std::function<Mat
     MarkItem(s, "export_csv:" + what);
     if (csv) {
         const Mat m = matrix();
-        const auto rows = query_labels(s);
-        const auto cols = key_labels(s);
+        const auto& rows = query_labels(s);
+        const auto& cols = key_labels(s);
         const bool labelled = m.rows() == static_cast<Eigen::Index>(rows.size()) && m.cols() == static_cast<Eigen::Index>(cols.size());
         try {
             write_file_atomic(base + ".csv", matrix_csv(m, labelled ? &rows : nullptr, labelled ? &cols : nullptr));
@@ -251,6 +267,7 @@ void DrawStatusLine(AppState& s) {
 }
 
 void DrawAllPanels(AppState& s) {
+    s.ui_rects.clear();  // this frame's controls only
     s.sel.shown_hover_query = s.sel.hover_query;
     s.sel.shown_hover_key = s.sel.hover_key;
     s.sel.hover_query = s.sel.hover_key = -1;

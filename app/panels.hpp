@@ -36,6 +36,8 @@ struct AppState::Views {
     std::vector<HeatmapView> grid;       // one per head
     HeatmapView grid_average;
     HeatmapView compare[3];              // masked, unmasked, difference
+    std::uint64_t labels_generation = ~std::uint64_t(0);
+    std::vector<std::string> query_labels, key_labels;
     ~Views();                            // frees GPU resources while the context is alive
 };
 AppState::Views& views(AppState& s);
@@ -49,8 +51,10 @@ PanelRect default_panel_rect(const std::string& name, ImVec2 display, float menu
 void SetNextPanelLayout(const char* name);  // SetNextWindowPos/Size (first use only)
 
 // Shared helpers for panels.
-std::vector<std::string> query_labels(const AppState& s);  // "fluffy" etc. (row labels)
-std::vector<std::string> key_labels(const AppState& s);    // source tokens for cross-attention
+// Token texts as axis labels, rebuilt only when the scene changes: queries (rows) and keys
+// (columns; the source tokens for cross-attention).
+const std::vector<std::string>& query_labels(AppState& s);
+const std::vector<std::string>& key_labels(AppState& s);
 // "Export PNG" (the current window, captured after the frame) and "Export CSV" (the matrix
 // `matrix()` returns, computed only when clicked) into s.export_dir as <scene>_<what>.png/.csv.
 void ExportButtons(AppState& s, const std::string& what, const std::function<Mat()>& matrix);

@@ -185,11 +185,12 @@ void keyboard_shortcuts(AppState& s) {
     }
 }
 
+// Nearest-rank percentile (p in (0, 1]).
 double percentile(std::vector<double> v, double p) {
     if (v.empty()) return 0.0;
     std::sort(v.begin(), v.end());
-    const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size()))) - (p > 0 ? 1 : 0));
-    return v[i];
+    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+    return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
 }
 
 }  // namespace
@@ -298,6 +299,7 @@ int run_render(const RenderOptions& opt) {
         return 2;
     }
     s.sel.head = opt.head;
+    s.view.transpose = opt.transpose;
     if (opt.stage == "raw") s.view.stage = Stage::Raw;
     else if (opt.stage == "scaled") s.view.stage = Stage::Scaled;
     else if (opt.stage == "masked") s.view.stage = Stage::Masked;

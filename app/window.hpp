@@ -30,6 +30,7 @@ struct RenderOptions {
     int width = 1600, height = 900;
     std::string stage = "pattern";   // raw | scaled | masked | pattern (heatmap view)
     float ui_scale = 1.0f;           // fonts and sizes ×k
+    bool transpose = false;          // queries as columns
 };
 // Draws exactly what the window draws into an off-screen framebuffer and writes it as PNG
 // (needs an X display for the GL context; Xvfb is fine). Returns the process exit code.

@@ -19,7 +19,7 @@ export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config"
 cd "$tmp"  # panel exports go to the working folder
 
 # our own display, so no other test's window covers ours
-Xvfb -displayfd 3 -screen 0 1280x720x24 -nolisten tcp 3>"$tmp/display" 2>/dev/null &
+Xvfb -displayfd 3 -screen 0 1280x720x24 -nolisten tcp -noreset 3>"$tmp/display" 2>/dev/null &
 xvfb_pid=$!
 for _ in $(seq 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
 [ -s "$tmp/display" ] || fail "Xvfb did not start"
@@ -56,6 +56,9 @@ wait_state '"n_heads":2'
 wait_state '"heatmap.plot"'
 sleep 0.5
 shot s0
+title() { xdotool getwindowname "$(xdotool search --name 'attnviz' | head -n1)"; }
+t=$(title); echo "title: $t"
+[[ "$t" == *"Adjectives update nouns (01_adjectives_update_nouns.json)" ]] || fail "window title at start: $t"
 read -r hx0 hy0 hx1 hy1 <<<"$(rect heatmap.plot)"
 
 # 1. type a sentence: the tokens follow the text as it is typed
@@ -104,6 +107,8 @@ wait_state '"mask":"causal"'
 shot s4
 [ "$(sat s4 | awk '{ print ($1 < 0.05) }')" = 1 ] || fail "cell (0,5) should be hatched grey again with the causal mask"
 state | grep -qF '"modified":true' || fail "the scene should be marked modified"
+t=$(title); echo "title: $t"
+[[ "$t" == *"Adjectives update nouns* (01_adjectives_update_nouns.json)" ]] || fail "the title should show the modified marker: $t"
 
 # 4. the heatmap panel's exports: the CSV of head 0's causal pattern and a PNG of the panel
 read -r x y <<<"$(point export_csv:pattern_h0 0.5)"
@@ -123,7 +128,15 @@ for _ in $(seq 50); do [ -s "$png" ] && break; sleep 0.1; done
 [ "$(convert "$png" -format '%k' info:)" -gt 50 ] || fail "the exported PNG looks blank"
 echo "exports: $(head -n1 "$csv"), png $(identify -format '%wx%h' "$png")"
 
-# 5. quit with Ctrl+Q: the app exits cleanly and keeps the layout in imgui.ini
+# 5. click a heatmap cell: query 2 ("sat"), key 1 ("cat") become the selection
+read -r hx0 hy0 hx1 hy1 <<<"$(rect heatmap.plot)"
+read -r x y <<<"$(awk -v a="$hx0" -v b="$hy0" -v c="$hx1" -v d="$hy1" 'BEGIN { printf "%d %d\n", a + 1.5 * (c - a) / 6, b + 2.5 * (d - b) / 6 }')"
+xdotool mousemove "$x" "$y"; sleep 0.2; xdotool click 1
+wait_state '"query":2'
+wait_state '"key":1'
+shot s5
+
+# 6. quit with Ctrl+Q: the app exits cleanly and keeps the layout in imgui.ini
 xdotool mousemove 640 400
 xdotool keydown ctrl; sleep 0.05; key q; xdotool keyup ctrl
 for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done

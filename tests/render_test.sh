@@ -29,4 +29,13 @@ out=$("$app" render --head 7 --out "$tmp/x.png" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "head 7 is out of range" || fail "--head 7 gave rc=$rc: $out"
 out=$("$app" render --size 12by5 --out "$tmp/x.png" 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "size must look like" || fail "--size 12by5 gave rc=$rc: $out"
+# a shader that does not compile: its log is printed (naming the file), the rest still draws
+mkdir -p "$tmp/broken/shaders"
+cp "$app" "$tmp/broken/attnviz"
+cp "$(dirname "$app")/shaders/heatmap.vert.glsl" "$tmp/broken/shaders/"
+printf '#version 330 core\nout vec4 c;\nvoid main() { c = undefined_thing; }\n' > "$tmp/broken/shaders/heatmap.frag.glsl"
+out=$("$tmp/broken/attnviz" render --view heatmap --size 400x300 --out "$tmp/broken.png" 2>&1); rc=$?
+echo "$out" | grep -q "heatmap.frag.glsl" && echo "$out" | grep -q "did not compile" && echo "$out" | grep -q "undefined_thing" ||
+  fail "a broken shader should print its compile log (rc=$rc): $out"
+[ $rc -eq 0 ] && [ -s "$tmp/broken.png" ] || fail "with a broken shader the render should still finish (rc=$rc)"
 echo ok

@@ -129,6 +129,10 @@ TEST_CASE("grid columns and auto range") {
     CHECK(grid_columns(3, 600, 200, 0) == 3);  // a row of three 200 px tiles
     CHECK(grid_columns(4, 400, 400, 0) == 2);  // 2 × 2
     CHECK(grid_columns(1, 100, 900, 20) == 1);
+    // 4 wide matrices (9 keys × 4 queries) in 430 × 270 with 27 px titles: 2 × 2 (matrix height
+    // min(215/2.25, 135−27) = 95.6) beats 1 × 4 (min(191, 40.5)) and 4 × 1 (min(47.8, 243))
+    CHECK(grid_columns(4, 430, 270, 27, 9.0f / 4.0f) == 2);
+    CHECK(grid_columns(4, 430, 200, 27, 1.0f) == 4);  // square ones, 200 high: one row (min(107.5, 173)) beats 2 × 2 (min(215, 73))
     const float nan = std::nanf("");
     const float vals[] = {0.5f, -2.0f, HeatmapView::kMaskedValue, nan, 3.0f, -INFINITY};
     float lo = 0, hi = 0;
@@ -230,6 +234,33 @@ TEST_CASE("hovering a heatmap cell reports its query and key; clicking selects t
     ui.click(s, HeadlessImGui::cell_centre(rect, 3, 1, 8, 8));
     CHECK(s.sel.query == 3);
     CHECK(s.sel.key == 1);
+    // the mouse wheel zooms in around the mouse: 2 notches = 1.25² fewer cells across
+    ImGui::GetIO().MousePos = HeadlessImGui::cell_centre(rect, 3, 1, 8, 8);
+    ImGui::GetIO().MouseWheel = 2.0f;
+    ui.frame(s);
+    const CellView z = views(s).heatmap.view;
+    CHECK(z.width() == doctest::Approx(8.0f / 1.5625f));
+    CHECK(z.height() == doctest::Approx(8.0f / 1.5625f));
+    CHECK(z.x0 <= 1.5f);  // the hovered cell is still in view
+    CHECK(z.y0 <= 3.5f);
+    ui.frame(s);
+    // in the zoomed view, the centre of cell (3, 1) still maps to query 3, key 1
+    const auto zr = s.ui_rects["heatmap.plot"];
+    const float cw = (zr[2] - zr[0]) / z.width(), ch = (zr[3] - zr[1]) / z.height();
+    ImGui::GetIO().MousePos = ImVec2(zr[0] + (1.5f - z.x0) * cw, zr[1] + (3.5f - z.y0) * ch);
+    ui.frame(s);
+    CHECK(s.sel.hover_query == 3);
+    CHECK(s.sel.hover_key == 1);
+    // double-click shows the whole matrix again
+    ImGui::GetIO().MouseDown[0] = true;
+    ui.frame(s);
+    ImGui::GetIO().MouseDown[0] = false;
+    ui.frame(s);
+    ImGui::GetIO().MouseDown[0] = true;
+    ui.frame(s);
+    ImGui::GetIO().MouseDown[0] = false;
+    ui.frame(s);
+    CHECK(views(s).heatmap.view.width() == doctest::Approx(8.0f));
     // transposed: the same screen cell (row 3, column 1) is now key 3, query 1
     s.view.transpose = true;
     ui.frame(s);
@@ -293,4 +324,68 @@ TEST_CASE("state dump and window title") {
     CHECK_FALSE(s.open_file("/nonexistent/scene.json"));
     CHECK(s.status_is_error);
     CHECK(s.scene.n_heads == 3);
+}
+
+TEST_CASE("right-drag pans a zoomed heatmap by whole cells") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    ui.frame(s);
+    ui.frame(s);
+    ImGuiIO& io = ImGui::GetIO();
+    // zoom in 3 notches around the top-left corner: 8 / 1.25³ = 4.096 cells across, starting at 0
+    io.MousePos = HeadlessImGui::cell_centre(s.ui_rects["heatmap.plot"], 0, 0, 8, 8);
+    io.MouseWheel = 3.0f;
+    ui.frame(s);
+    ui.frame(s);
+    CellView z = views(s).heatmap.view;
+    REQUIRE(z.width() == doctest::Approx(4.096f));
+    const auto r = s.ui_rects["heatmap.plot"];
+    const float cw = (r[2] - r[0]) / z.width();
+    const ImVec2 p(r[0] + 3.0f * cw, r[1] + 10.0f);
+    io.MousePos = p;  // move there first, then press
+    ui.frame(s);
+    io.MouseDown[1] = true;
+    ui.frame(s);
+    io.MousePos = ImVec2(p.x - 2.0f * cw, p.y);  // drag the content 2 cells to the left
+    ui.frame(s);
+    io.MouseDown[1] = false;
+    ui.frame(s);
+    const CellView moved = views(s).heatmap.view;
+    CHECK(moved.x0 == doctest::Approx(z.x0 + 2.0f).epsilon(0.01));
+    CHECK(moved.width() == doctest::Approx(z.width()));
+    CHECK(moved.y0 == doctest::Approx(z.y0));
+    // a drag past the edge stops at the last column
+    io.MousePos = p;
+    ui.frame(s);
+    io.MouseDown[1] = true;
+    ui.frame(s);
+    io.MousePos = ImVec2(p.x - 50.0f * cw, p.y);
+    ui.frame(s);
+    io.MouseDown[1] = false;
+    ui.frame(s);
+    CHECK(views(s).heatmap.view.x1 == doctest::Approx(8.0f));
+}
+
+TEST_CASE("tokens panel: click a chip to select it, then delete or insert a token") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    ui.frame(s);
+    ui.frame(s);
+    REQUIRE(s.ui_rects.count("input.chip3"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["input.chip3"]));  // "creature"
+    CHECK(s.token_edit == 3);
+    CHECK(s.sel.query == 3);
+    CHECK(s.token_edit_text == "creature");
+    REQUIRE(s.ui_rects.count("tokens.insert"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["tokens.insert"]));  // a second "creature" after it
+    CHECK(token_texts(s.scene.input.tokens) ==
+          std::vector<std::string>{"a", "fluffy", "blue", "creature", "creature", "roamed", "the", "verdant", "forest"});
+    CHECK(s.token_edit == 4);
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["tokens.delete"]));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["input.chip0"]));  // "a"
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["tokens.delete"]));
+    CHECK(token_texts(s.scene.input.tokens) == std::vector<std::string>{"fluffy", "blue", "creature", "roamed", "the", "verdant", "forest"});
+    CHECK(s.fwd.heads[0].pattern.rows() == 7);
+    // causal: the new first token ("fluffy") attends only to itself
+    CHECK(s.fwd.heads[0].pattern(0, 0) == doctest::Approx(1.0f));
 }
