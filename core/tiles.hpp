@@ -87,6 +87,8 @@ public:
     // ΔE row i (1, d_model) = Σ_h mixed_h,i · W_O[h·d_head … (h+1)·d_head − 1], and E'_i = E_i + ΔE_i.
     RowVec delta_row(int i) const;
     RowVec output_row(int i) const;
+    // ΔE rows [row0, row0 + rows) (rows, d_model) as one product — what a screenful of rows needs.
+    Mat delta_rows(int row0, int rows) const;
     // All of ΔE (n, d_model): one (n, H·d_head) × (H·d_head, d_model) product.
     Mat delta(int threads = 0) const;
 

@@ -62,6 +62,7 @@ void check_against_forward(const PatternTiles& t, const Forward& f, const Scene&
     }
     CHECK_MAT(t.delta(), f.delta, 2e-5f);
     CHECK_MAT(Mat(t.delta_row(s.n() - 1)), Mat(f.delta.row(s.n() - 1)), 2e-5f);
+    CHECK_MAT(t.delta_rows(3, s.n() / 2), Mat(f.delta.middleRows(3, s.n() / 2)), 2e-5f);
     CHECK_MAT(Mat(t.output_row(0)), Mat(f.output.row(0)), 2e-5f);
 }
 
