@@ -53,7 +53,9 @@ enum class Pool { Max, Mean };
 class PatternTiles {
 public:
     // Computes every head's statistics from the scene: O(H · n · m · d_head) work, O(H · n · d_head)
-    // memory. Returns false (and leaves the object empty) if cancelled. threads: 0 = every core.
+    // memory. Returns false (and leaves the object as it was) if cancelled. threads: 0 = every core.
+    // Threads: the const functions may run at the same time as each other (an overview on a worker
+    // while the UI thread asks for tiles), not at the same time as build or an update.
     bool build(const Scene& s, Progress* progress = nullptr, int threads = 0);
 
     bool empty() const { return heads_.empty(); }
