@@ -3,8 +3,12 @@
 // full forward:   forward() keeping every intermediate (scores, pattern, ΔE per head)
 // GEMMs alone:    GemmBaseline — the same matrix products by Eigen, nothing else
 // one-token edit: PatternTiles::update_token on a token in the middle of the sequence, after which
-//                 every statistic equals a full recompute (tests/test_incremental.cpp)
+//                 every statistic equals a full recompute (tests/test_incremental.cpp); patterns,
+//                 tiles and ΔE rows are then computed on demand. The text output also times
+//                 update_token on a full Forward (all n² scores and patterns kept).
 #include "bench.hpp"
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -41,6 +45,41 @@ Scene with_token(const Scene& s, int t, const std::string& text) {
     return c;
 }
 
+double peak_rss_mb() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+// Long sequences: statistics, a screenful tile, a hovered cell, a pooled overview, a token edit.
+int run_tiles_bench(const BenchArgs& a, const Scene& s, int threads) {
+    std::printf("attnviz bench --tiles-only: n=%d d_model=%d heads=%d mask=%s threads=%d (scene: %.0f MB RSS)\n", a.n,
+                a.d_model, a.heads, a.mask.c_str(), threads, peak_rss_mb());
+    PatternTiles tiles;
+    Progress progress;
+    const double build_ms = median_ms(1, [&] { tiles.build(s, &progress, a.threads); });
+    std::printf("  build statistics  %9.1f ms  (%.0f MB held; peak RSS %.0f MB)\n", build_ms, tiles.bytes() / 1e6,
+                peak_rss_mb());
+    const int size = std::min(a.n, 512);
+    const double tile_ms = median_ms(a.repeat, [&] { (void)tiles.tile(0, a.n - size, a.n - size, size, size); });
+    std::printf("  %dx%d tile        %9.2f ms\n", size, size, tile_ms);
+    const double cell_us = median_ms(a.repeat, [&] { (void)tiles.cell(0, a.n - 1, a.n / 2); }) * 1e3;
+    std::printf("  one cell          %9.2f µs\n", cell_us);
+    Mat out;
+    const double overview_ms = median_ms(1, [&] { tiles.overview(0, 512, 512, Pool::Max, out, nullptr, a.threads); });
+    std::printf("  512x512 max-pooled overview of one head %9.1f ms\n", overview_ms);
+    const int t = a.n / 2;
+    const Scene edited[2] = {with_token(s, t, "edited"), s};
+    int k = 0;
+    const double edit_ms = median_ms(std::max(a.repeat, 9), [&] {
+        tiles.update_token(edited[k], t, a.threads);
+        k ^= 1;
+    });
+    std::printf("  one-token edit    %9.2f ms  (token %d)\n", edit_ms, t);
+    std::printf("  peak RSS          %9.0f MB\n", peak_rss_mb());
+    return 0;
+}
+
 }  // namespace
 
 int run_bench(const BenchArgs& a) {
@@ -61,19 +100,40 @@ int run_bench(const BenchArgs& a) {
         return 2;
     }
     Scene s;
-    try {
-        std::vector<std::string> tokens;
-        for (int i = 0; i < a.n; ++i) tokens.push_back("tok" + std::to_string(i % 5000));
-        s = make_scene(tokens, a.d_model, a.heads, a.d_model / a.heads, 1);
-        set_positional(s, Positional::Sinusoidal);
-        set_mask(s, mask);
-    } catch (const SceneError& e) {
-        std::cerr << "attnviz bench: " << e.what() << "\n";
-        return 2;
+    std::vector<std::string> tokens;
+    for (int i = 0; i < a.n; ++i) tokens.push_back("tok" + std::to_string(i % 5000));
+    if (a.tiles_only) {
+        // The scene checks (check_sizes) assume a full Forward of every n² pattern, which the
+        // tiles path never allocates: draw the scene directly for long sequences.
+        s.input.tokens = tokens_from_strings(tokens);
+        s.d_model = a.d_model;
+        s.n_heads = a.heads;
+        s.d_head = a.d_model / a.heads;
+        s.seed = 1;
+        s.positional = Positional::Sinusoidal;
+        s.mask = mask;
+        s.input.embeddings.resize(a.n, a.d_model);
+        for (int i = 0; i < std::min(a.n, 5000); ++i) s.input.embeddings.row(i) = token_embedding(tokens[i], 1, a.d_model);
+        for (int i = 5000; i < a.n; ++i) s.input.embeddings.row(i) = s.input.embeddings.row(i % 5000);
+        s.heads.resize(static_cast<std::size_t>(a.heads));
+        for (int h = 0; h < a.heads; ++h)
+            for (auto p : {kQuery, kKey, kValue})
+                s.heads[static_cast<std::size_t>(h)].W[p] = drawn_projection(1, h, p, a.d_model, s.d_head);
+        s.W_O = drawn_output(1, a.heads * s.d_head, a.d_model);
+    } else {
+        try {
+            s = make_scene(tokens, a.d_model, a.heads, a.d_model / a.heads, 1);
+            set_positional(s, Positional::Sinusoidal);
+            set_mask(s, mask);
+        } catch (const SceneError& e) {
+            std::cerr << "attnviz bench: " << e.what() << " (--tiles-only measures long sequences)\n";
+            return 2;
+        }
     }
     ForwardOptions opt;
     opt.threads = a.threads;
     const int threads = resolve_threads(a.threads);
+    if (a.tiles_only) return run_tiles_bench(a, s, threads);
 
     // GEMMs alone and the full forward, interleaved so both see the same machine load.
     GemmBaseline gemm(s, opt);
@@ -95,19 +155,25 @@ int run_bench(const BenchArgs& a) {
         fwd_ms = f[f.size() / 2];
         fresh_ms = fr[fr.size() / 2];
     }
+    // The same one-token edit applied to the full Forward (every score and pattern kept).
+    const int t = a.n / 2;
+    const Scene edited[2] = {with_token(s, t, "edited"), s};
+    int k = 0;
+    const double fwd_edit_ms = median_ms(std::max(a.repeat, 5), [&] {
+        update_token(edited[k], kept, t, a.threads);
+        k ^= 1;
+    });
     kept = Forward();  // give the memory back before the tiles
     // One-token edit in the middle of the sequence, alternating between two texts.
     PatternTiles tiles;
     const double build_ms = median_ms(1, [&] { tiles.build(s, nullptr, a.threads); });
-    const int t = a.n / 2;
-    const Scene edited[2] = {with_token(s, t, "edited"), s};
-    int k = 0;
+    k = 0;
     const double edit_ms = median_ms(std::max(a.repeat, 9), [&] {
         tiles.update_token(edited[k], t, a.threads);
         k ^= 1;
     });
     const double delta_rows_ms = median_ms(std::max(a.repeat, 9), [&] {  // ΔE of a screenful of rows
-        for (int i = t; i < std::min(a.n, t + 64); ++i) (void)tiles.delta_row(i);
+        (void)tiles.delta_rows(t, std::min(a.n - t, 64));
     });
 
     if (a.json) {
@@ -126,6 +192,8 @@ int run_bench(const BenchArgs& a) {
                 gflop / gemm_ms * 1e3, fwd_ms / gemm_ms);
     std::printf("  one-token edit    %9.2f ms  (token %d; %.0fx faster than the full forward)\n", edit_ms, t,
                 fwd_ms / edit_ms);
+    std::printf("  same edit, full Forward %6.2f ms  (every score/pattern row that sees the token rescaled)\n",
+                fwd_edit_ms);
     std::printf("  ΔE of 64 rows     %9.2f ms  (on demand after an edit)\n", delta_rows_ms);
     std::printf("  tiles build       %9.2f ms  (statistics only, %.1f MB; a full forward holds %.1f MB)\n", build_ms,
                 tiles.bytes() / 1e6,

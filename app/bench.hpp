@@ -13,6 +13,7 @@ struct BenchArgs {
     int repeat = 5;
     int threads = 0;            // 0 = every core
     bool json = false;
+    bool tiles_only = false;    // long sequences: only the on-demand path (no n² Forward)
 };
 
 // Prints the medians (text, or one JSON object with --json). Returns the process exit code.

@@ -141,6 +141,7 @@ int run_cli(int argc, char** argv) {
     bch->add_option("--repeat", bench.repeat, "Runs per measurement (the median is printed)")->check(CLI::Range(1, 1000));
     bch->add_option("--threads", bench.threads, "Threads (0 = every core)")->check(CLI::Range(0, 64));
     bch->add_flag("--json", bench.json, "Print one JSON object");
+    bch->add_flag("--tiles-only", bench.tiles_only, "Long sequences: time only the on-demand tiles path");
 
     try {
         cli.parse(argc, argv);

@@ -103,8 +103,8 @@ void BM_TileGemmOnly(benchmark::State& state) {
     }
     set_gflops(state, 2.0 * size * size * s.d_head);
 }
-BENCHMARK(BM_Tile)->ArgName("n")->Arg(64)->Arg(32768)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_TileGemmOnly)->ArgName("n")->Arg(64)->Arg(32768)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Tile)->ArgName("n")->Arg(64)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_TileGemmOnly)->ArgName("n")->Arg(64)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Overview(benchmark::State& state) {
     const int n = static_cast<int>(state.range(0));

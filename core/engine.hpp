@@ -83,7 +83,8 @@ void recompute_head(const Scene& s, Forward& f, int h, const ForwardOptions& opt
 
 // The matrix products of `forward` done by Eigen alone — no softmax, masking, scaling or
 // bookkeeping — for measuring what the rest costs. Per head: Q = E·W_Q, K = X·W_K, V = X·W_V, then
-// per block of query rows the same score block and (score block)·V as `forward` computes, then
+// Q·Kᵀ and (scores)·V as whole products — or, where `forward` skips masked-out blocks, the same
+// blocks it computes — then
 // mixed·W_O[h]. Heads run in parallel on the same threads as `forward`.
 class GemmBaseline {
 public:

@@ -364,17 +364,24 @@ RowVec PatternTiles::delta_row(int i) const {
 
 RowVec PatternTiles::output_row(int i) const { return E_.row(i) + delta_row(i); }
 
+Mat PatternTiles::delta_rows(int row0, int rows) const {
+    check_block(n_, m_, row0, 0, rows, 0);
+    Mat mixed(rows, n_heads() * d_head_);  // (rows, H·d_head) the heads' mixed side by side
+    for (int h = 0; h < n_heads(); ++h)
+        mixed.middleCols(static_cast<Eigen::Index>(h) * d_head_, d_head_) =
+            heads_[static_cast<std::size_t>(h)].mixed.middleRows(row0, rows);
+    Mat d(rows, d_model_);  // (rows, d_model)
+    d.noalias() = mixed * W_O_;
+    return d;
+}
+
 Mat PatternTiles::delta(int threads) const {
     Mat d(n_, d_model_);  // (n, d_model)
     const int blocks = (n_ + 255) / 256;
     const double work = 2.0 * n_ * W_O_.rows() * d_model_;
     parallel_for(blocks, work < 4e6 ? 1 : resolve_threads(threads), [&](int b) {
         const int i0 = b * 256, rows = std::min(n_ - i0, 256);
-        Mat mixed(rows, n_heads() * d_head_);  // (rows, H·d_head) the heads' mixed side by side
-        for (int h = 0; h < n_heads(); ++h)
-            mixed.middleCols(static_cast<Eigen::Index>(h) * d_head_, d_head_) =
-                heads_[static_cast<std::size_t>(h)].mixed.middleRows(i0, rows);
-        d.middleRows(i0, rows).noalias() = mixed * W_O_;
+        d.middleRows(i0, rows) = delta_rows(i0, rows);
     });
     return d;
 }

@@ -53,7 +53,9 @@ enum class Pool { Max, Mean };
 class PatternTiles {
 public:
     // Computes every head's statistics from the scene: O(H · n · m · d_head) work, O(H · n · d_head)
-    // memory. Returns false (and leaves the object empty) if cancelled. threads: 0 = every core.
+    // memory. Returns false (and leaves the object as it was) if cancelled. threads: 0 = every core.
+    // Threads: the const functions may run at the same time as each other (an overview on a worker
+    // while the UI thread asks for tiles), not at the same time as build or an update.
     bool build(const Scene& s, Progress* progress = nullptr, int threads = 0);
 
     bool empty() const { return heads_.empty(); }
@@ -87,6 +89,8 @@ public:
     // ΔE row i (1, d_model) = Σ_h mixed_h,i · W_O[h·d_head … (h+1)·d_head − 1], and E'_i = E_i + ΔE_i.
     RowVec delta_row(int i) const;
     RowVec output_row(int i) const;
+    // ΔE rows [row0, row0 + rows) (rows, d_model) as one product — what a screenful of rows needs.
+    Mat delta_rows(int row0, int rows) const;
     // All of ΔE (n, d_model): one (n, H·d_head) × (H·d_head, d_model) product.
     Mat delta(int threads = 0) const;
 

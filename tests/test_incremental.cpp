@@ -12,9 +12,16 @@ using namespace attnviz;
 
 namespace {
 
+// prefix + number (appending: GCC 12 warns falsely about "literal" + std::string at -O3).
+std::string word(const char* prefix, long long number) {
+    std::string w = prefix;
+    w += std::to_string(number);
+    return w;
+}
+
 std::vector<std::string> token_list(int n) {
     std::vector<std::string> tokens;
-    for (int i = 0; i < n; ++i) tokens.push_back("w" + std::to_string((i * 31) % (n / 3 + 1)));
+    for (int i = 0; i < n; ++i) tokens.push_back(word("w", (i * 31) % (n / 3 + 1)));
     return tokens;
 }
 
@@ -71,7 +78,7 @@ TEST_CASE("a one-token edit updates the statistics to what a full recompute give
         auto tokens = token_list(n);
         for (int pos : {0, n / 2, n - 1, 7}) {
             CAPTURE(pos);
-            tokens[static_cast<std::size_t>(pos)] = "edited" + std::to_string(pos);
+            tokens[static_cast<std::size_t>(pos)] = word("edited", pos);
             set_tokens(s, tokens);
             t.update_token(s, pos);
             check_equals_full(t, s, 2e-5f);
@@ -92,7 +99,7 @@ TEST_CASE("token edits with sharp patterns: the max moves, one key dominates, ro
         std::mt19937 rng(3);
         for (int k = 0; k < 40; ++k) {  // many edits in a row: no drift
             const int pos = static_cast<int>(rng() % 90);
-            tokens[static_cast<std::size_t>(pos)] = "x" + std::to_string(rng() % 12);
+            tokens[static_cast<std::size_t>(pos)] = word("x", rng() % 12);
             set_tokens(s, tokens);
             t.update_token(s, pos);
         }
@@ -121,7 +128,7 @@ TEST_CASE("a causal token edit leaves the rows before it untouched") {
 TEST_CASE("cross-attention: editing a query token changes only its row") {
     Scene s = inc_scene(30, Mask::none());
     std::vector<std::string> src;
-    for (int i = 0; i < 45; ++i) src.push_back("src" + std::to_string(i % 20));
+    for (int i = 0; i < 45; ++i) src.push_back(word("src", i % 20));
     set_source_tokens(s, src);
     PatternTiles t;
     REQUIRE(t.build(s));
@@ -214,7 +221,7 @@ TEST_CASE("update_token on a full Forward equals a fresh forward pass (scores, p
                 std::mt19937 pick(4);
                 for (int k = 0; k < 12; ++k) {
                     const int pos = k < 3 ? std::vector<int>{0, n - 1, n / 2}[k] : static_cast<int>(pick() % n);
-                    tokens[static_cast<std::size_t>(pos)] = "e" + std::to_string(pick() % 9);
+                    tokens[static_cast<std::size_t>(pos)] = word("e", pick() % 9);
                     set_tokens(s, tokens);
                     update_token(s, f, pos);
                 }
@@ -227,7 +234,7 @@ TEST_CASE("update_token on a full Forward equals a fresh forward pass (scores, p
 TEST_CASE("update_token on a Forward: cross-attention, and refusing other sizes") {
     Scene s = inc_scene(25, Mask::none());
     std::vector<std::string> src;
-    for (int i = 0; i < 33; ++i) src.push_back("src" + std::to_string(i % 11));
+    for (int i = 0; i < 33; ++i) src.push_back(word("src", i % 11));
     set_source_tokens(s, src);
     Forward f = forward(s);
     auto tokens = token_list(25);
