@@ -30,6 +30,20 @@ bool softmax_row(const Mask& mask, int i, int m, const float* scores, float fact
         for (int j = lo; j <= hi; ++j)
             if (mask.allows(i, j)) mx = std::max(mx, scores[j] * factor);
     }
+    if (mx == std::numeric_limits<float>::infinity()) {
+        // A logit overflowed to +∞ (huge scores over a tiny temperature): the softmax's limit is
+        // an equal share among the +∞ entries, 0 elsewhere (exp(∞ − ∞) would be NaN).
+        int count = 0;
+        for (int j = lo; j <= hi; ++j) {
+            const bool top = (dense_band || mask.allows(i, j)) && scores[j] * factor == mx;
+            out[j] = top ? 1.0f : 0.0f;
+            count += top ? 1 : 0;
+        }
+        for (int j = lo; j <= hi; ++j) out[j] /= static_cast<float>(count);
+        row_max = mx;
+        row_sum = static_cast<float>(count);
+        return true;
+    }
     if (mx == -std::numeric_limits<float>::infinity()) {  // no allowed key
         for (int j = lo; j <= hi; ++j) out[j] = 0.0f;
         row_max = 0.0f;

@@ -28,6 +28,11 @@ struct Limits {
     static constexpr int kMaxDHead = 16384;
     static constexpr std::size_t kMaxSceneBytes = std::size_t(3) << 30;    // weights + embeddings
     static constexpr std::size_t kMaxForwardBytes = std::size_t(8) << 30;  // every intermediate
+    // Weights and embeddings: |x| ≤ 1e6 keeps every score finite in float32 (d ≤ 16384:
+    // |q·k| ≤ 16384 · (16384 · 1e6 · 1e6)² ≈ 4e36 < 3.4e38). A smaller temperature would turn
+    // a zero score into 0 · ∞.
+    static constexpr float kMaxAbsValue = 1e6f;
+    static constexpr float kMinTemperature = 1e-6f;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -236,10 +236,15 @@ void write_sequence(Json& obj, const Sequence& seq) {
     if (seq.embeddings_given) obj["embeddings"] = matrix_json(seq.embeddings);
 }
 
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Scene ⇄ JSON
+// ---------------------------------------------------------------------------------------------
 // Before the DOM is built: bounds the nesting depth (copying or printing a DOM recurses once per
 // level, so 100,000 '[' would run out of stack) and the number of values (the DOM takes about
 // 16 bytes per value, so a file of "0,0,0,…" could take 8× its size). One pass over the bytes.
-void prescan_json(const std::string& text) {
+void prescan_json(const std::string& text, int max_depth, std::size_t max_values) {
     int depth = 0;
     std::size_t values = 1;
     bool in_string = false, escaped = false;
@@ -255,8 +260,8 @@ void prescan_json(const std::string& text) {
             case '"': in_string = true; break;
             case '[':
             case '{':
-                if (++depth > kMaxJsonDepth)
-                    fail("", "not valid JSON: nested more than " + std::to_string(kMaxJsonDepth) + " levels deep (at byte " +
+                if (++depth > max_depth)
+                    fail("", "not valid JSON: nested more than " + std::to_string(max_depth) + " levels deep (at byte " +
                                  std::to_string(i) + ")");
                 break;
             case ']':
@@ -265,15 +270,10 @@ void prescan_json(const std::string& text) {
             default: break;
         }
     }
-    if (values > kMaxJsonValues)
-        fail("", "the file holds more than " + std::to_string(kMaxJsonValues) + " values (arrays too long)");
+    if (values > max_values)
+        fail("", "the file holds more than " + std::to_string(max_values) + " values (arrays too long)");
 }
 
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// [SECTION] Scene ⇄ JSON
-// ---------------------------------------------------------------------------------------------
 Scene scene_from_json(const std::string& json_text) {
     prescan_json(json_text);
     Json doc;

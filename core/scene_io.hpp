@@ -18,6 +18,9 @@ inline constexpr int kMaxJsonDepth = 64;                                  // nes
 inline constexpr std::size_t kMaxJsonValues = std::size_t(1) << 27;       // numbers, strings, … in one file
 
 Scene scene_from_json(const std::string& json_text);
+// One pass over the bytes before parsing: throws SceneError if [ and { nest deeper than
+// max_depth or the text holds more than max_values values (scene_from_json calls it).
+void prescan_json(const std::string& text, int max_depth = kMaxJsonDepth, std::size_t max_values = kMaxJsonValues);
 std::string scene_to_json(const Scene& s);
 
 Scene load_scene(const std::string& path);          // throws SceneError (path "" for I/O errors)

@@ -12,7 +12,7 @@ shift || true
 PACKAGES=(build-essential cmake pkg-config libimgui-dev libglfw3-dev libeigen3-dev doctest-dev libstb-dev
   libepoxy-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libfreetype-dev xvfb xauth libgl1-mesa-dri
   xdotool x11-utils imagemagick fonts-dejavu-core
-  libxml2-utils)
+  libxml2-utils clang-14 libclang-rt-14-dev)  # clang + libFuzzer: tests/fuzz/run.sh (CI)
 
 install_missing() {
   local missing=()

@@ -95,3 +95,12 @@ TEST_CASE("a text of far more tokens than the limit is refused without tokenizin
     CHECK_THROWS_WITH_AS(set_source_text(s, commas), doctest::Contains("source.text: the text has more than 32768"), SceneError);
     CHECK_FALSE(s.cross());
 }
+
+TEST_CASE("the value count is bounded before parsing") {
+    // Values are counted as commas + 1: 11 numbers here.
+    const std::string eleven = "[0,1,2,3,4,5,6,7,8,9,10]";
+    CHECK_NOTHROW(prescan_json(eleven, 64, 11));
+    CHECK_THROWS_WITH_AS(prescan_json(eleven, 64, 10), doctest::Contains("more than 10 values"), SceneError);
+    CHECK_NOTHROW(prescan_json("[\"a,b,c,d\"]", 64, 2));  // commas inside a string are not values
+    CHECK_THROWS_WITH_AS(prescan_json("[[[]]]", 2, 100), doctest::Contains("nested more than 2 levels deep (at byte 2)"), SceneError);
+}

@@ -105,7 +105,8 @@ TEST_CASE("UTF-8 of many scripts: one word per word, CJK and emoji one per chara
 
 TEST_CASE("control characters separate tokens and never appear in one") {
     Scene s = base();
-    set_text(s, std::string("a\x01" "b\x1b[31mc\x7f" "d\r\ne\0f", 19));
+    const char raw[] = "a\x01" "b\x1b[31mc\x7f" "d\r\ne\0f";  // holds a NUL: length from sizeof
+    set_text(s, std::string(raw, sizeof raw - 1));
     for (const auto& t : s.input.tokens)
         for (unsigned char ch : t.text) CHECK_MESSAGE((ch >= 0x20 && ch != 0x7f), "control byte in token " << t.text);
     CHECK(texts(s) == std::vector<std::string>{"a", "b", "[", "31", "mc", "d", "e", "f"});

@@ -42,3 +42,31 @@ TEST_CASE("text with invalid UTF-8 saves and loads (JSON writer threw in the aut
     const std::string json = scene_to_json(s);  // threw nlohmann type_error 316 before
     CHECK(token_texts(scene_from_json(json).input.tokens) == std::vector<std::string>{"the", "\xEF\xBF\xBD", "blue"});
 }
+
+TEST_CASE("scores that overflow float32 give a valid pattern, not NaN (scene fuzzer)") {
+    // The fuzzer loaded an embedding of 1.8e19: scores overflowed to ±∞ and exp(∞ − ∞) made the
+    // pattern NaN. Values are now bounded by 1e6 (the corpus file fuzz_embedding_1e19.json), and
+    // at that bound, with the smallest temperature, logits can still reach ±∞: token a's
+    // embedding is all +1e6 and b's all −1e6, every weight 1e6, so q_a·k_a = +16·(16384·1e12)²
+    // ≈ 4.3e33, times 1/(√16 · 1e-6) = 2.5e5 → 1.1e39 = +∞; q_a·k_b = −∞. The softmax's limit:
+    // each token attends fully to itself.
+    const int d_model = 16384, d_head = 16;
+    Scene s = make_scene({"a", "b"}, d_model, 1, d_head, 1);
+    Mat e(2, d_model);
+    e.row(0).setConstant(1e6f);
+    e.row(1).setConstant(-1e6f);
+    s.input.embeddings = e;
+    s.input.embeddings_given = true;
+    for (int p = 0; p < 3; ++p) set_weight_matrix(s, 0, static_cast<Projection>(p), Mat::Constant(d_model, d_head, 1e6f));
+    set_temperature(s, 1e-6f);
+    validate(s);
+    const Forward f = forward(s);
+    const Mat& pat = f.heads[0].pattern;
+    CHECK(pat(0, 0) == 1.0f);
+    CHECK(pat(0, 1) == 0.0f);
+    CHECK(pat(1, 0) == 0.0f);
+    CHECK(pat(1, 1) == 1.0f);
+    CHECK(f.heads[0].scores.allFinite());
+    CHECK_THROWS_WITH_AS(set_embedding(s, 0, 0, 1.5e6f), doctest::Contains("between -1e6 and 1e6"), SceneError);
+    CHECK_THROWS_WITH_AS(set_temperature(s, 1e-7f), doctest::Contains("temperature: expected a finite number ≥ 1e-6"), SceneError);
+}

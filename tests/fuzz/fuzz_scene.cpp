@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t work = attnviz::estimate_forward_bytes(s.n(), s.m(), s.d_model, s.n_heads, s.d_head);
     if (work < (std::size_t(4) << 20)) {
         const attnviz::Forward f = attnviz::forward(s);
+        if (!f.output.allFinite()) std::abort();  // bounded values keep every number finite
         for (const auto& h : f.heads)
             for (Eigen::Index i = 0; i < h.pattern.rows(); ++i) {
                 const float sum = h.pattern.row(i).sum();

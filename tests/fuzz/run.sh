@@ -26,7 +26,7 @@ for name in scene tokenizer; do
   echo "fuzz_$name: ${each}s on $(ls "$work" | wc -l) corpus inputs"
   rc=0
   ASAN_OPTIONS=detect_leaks=1 "$dir/tests/fuzz/fuzz_$name" -max_total_time="$each" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$findings/$name-" "$work" > "$dir/fuzz_$name.log" 2>&1 || rc=$?
+    -print_final_stats=1 -artifact_prefix="$findings/$name-" $( [ "$name" = scene ] && echo "-dict=tests/fuzz/scene.dict" ) "$work" > "$dir/fuzz_$name.log" 2>&1 || rc=$?
   grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|ERROR|SUMMARY|Test unit written' "$dir/fuzz_$name.log" || true
   if [ "$rc" -ne 0 ]; then echo "fuzz_$name: exit $rc (log: $dir/fuzz_$name.log)"; tail -40 "$dir/fuzz_$name.log"; status=1; fi
 done
