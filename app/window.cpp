@@ -176,7 +176,7 @@ void write_png_exports(AppState& s, int fb_w, int fb_h, ImVec2 scale) {
 void keyboard_shortcuts(AppState& s) {
     const ImGuiIO& io = ImGui::GetIO();
     if (!io.KeyCtrl || io.WantTextInput) return;
-    if (ImGui::IsKeyPressed(GLFW_KEY_Z, false)) s.undo();
+    if (ImGui::IsKeyPressed(GLFW_KEY_Z, false)) io.KeyShift ? s.redo() : s.undo();  // Ctrl+Shift+Z redoes
     if (ImGui::IsKeyPressed(GLFW_KEY_Y, false)) s.redo();
     if (ImGui::IsKeyPressed(GLFW_KEY_Q, false)) s.quit_requested = true;
     if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) {

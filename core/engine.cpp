@@ -126,6 +126,16 @@ bool softmax_band_row(int lo, int hi, int m, float* scores, float factor, float*
     const int w = hi - lo + 1;
     Eigen::Map<Eigen::ArrayXf> x(scores + lo, w), p(out + lo, w);
     const float mx = x.maxCoeff() * factor;  // factor > 0 (validated temperature)
+    if (mx == std::numeric_limits<float>::infinity()) {
+        // A logit overflowed to +∞ (huge scores over a tiny temperature): the softmax's limit is
+        // an equal share among the +∞ entries, 0 elsewhere (exp(∞ − ∞) would be NaN).
+        p = ((x * factor) == mx).cast<float>();
+        const float count = p.sum();
+        p *= 1.0f / count;
+        row_max = mx;
+        row_sum = count;
+        return true;
+    }
     p = (x * factor - mx).exp();
     const float sum = p.sum();  // ≥ 1: the max entry contributes exp(0)
     p *= 1.0f / sum;
