@@ -104,7 +104,8 @@ int run_cli(int argc, char** argv) {
     auto* ren = cli.add_subcommand("render", "Draw what the window draws, off-screen, into a PNG (needs an X display; Xvfb works)");
     ren->add_option("--scene", rnd.scene_path, "Scene file (JSON); default: the default lecture scene")->check(CLI::ExistingFile);
     ren->add_option("--out", rnd.out, "PNG file to write")->required();
-    ren->add_option("--view", rnd.view, "window, heatmap, grid or compare")->check(CLI::IsMember({"window", "heatmap", "grid", "compare"}));
+    ren->add_option("--view", rnd.view, "window, heatmap, grid, compare, shift (embedding shift) or qk (query-key plot)")
+        ->check(CLI::IsMember({"window", "heatmap", "grid", "compare", "shift", "qk"}));
     ren->add_option("--head", rnd.head, "Selected head (0-based)");
     ren->add_option("--stage", rnd.stage, "Heatmap stage: raw, scaled, masked or pattern")
         ->check(CLI::IsMember({"raw", "scaled", "masked", "pattern"}));

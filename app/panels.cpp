@@ -323,6 +323,14 @@ void DrawSoloPanel(AppState& s, SoloView v) {
         case SoloView::Heatmap: DrawHeatmapPanel(s); break;
         case SoloView::Grid: DrawGridPanel(s); break;
         case SoloView::Compare: DrawComparePanel(s); break;
+        case SoloView::Shift:
+            if (ImGui::Begin(kShiftWindow)) DrawShiftPanel(s);
+            ImGui::End();
+            break;
+        case SoloView::QK:
+            if (ImGui::Begin(kQKWindow)) DrawQKPanel(s);
+            ImGui::End();
+            break;
     }
 }
 

@@ -27,7 +27,7 @@ void DrawStatusLine(AppState& s);
 // Every panel of this file, in order (what the window draws each frame).
 void DrawAllPanels(AppState& s);
 // One panel alone, filling the whole display (for `attnviz render --view …`).
-enum class SoloView { Heatmap, Grid, Compare };
+enum class SoloView { Heatmap, Grid, Compare, Shift, QK };
 void DrawSoloPanel(AppState& s, SoloView v);
 
 // The GPU-backed widgets the panels keep between frames.

@@ -333,6 +333,8 @@ int run_render(const RenderOptions& opt) {
         if (opt.view == "heatmap") DrawSoloPanel(s, SoloView::Heatmap);
         else if (opt.view == "grid") DrawSoloPanel(s, SoloView::Grid);
         else if (opt.view == "compare") DrawSoloPanel(s, SoloView::Compare);
+        else if (opt.view == "shift") DrawSoloPanel(s, SoloView::Shift);
+        else if (opt.view == "qk") DrawSoloPanel(s, SoloView::QK);
         else DrawAllPanels(s);
         ImGui::Render();
         glBindFramebuffer(GL_FRAMEBUFFER, target.fbo);

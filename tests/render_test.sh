@@ -6,7 +6,7 @@ app="$1"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config"
 fail() { echo "FAIL: $*"; exit 1; }
-for view in window heatmap grid compare; do
+for view in window heatmap grid compare shift qk; do
   "$app" render --view "$view" --size 900x600 --out "$tmp/$view.png" || fail "render --view $view exited $?"
   size=$(identify -format '%wx%h' "$tmp/$view.png") || fail "$view.png is not an image"
   [ "$size" = "900x600" ] || fail "$view.png is $size, not 900x600"
