@@ -17,8 +17,7 @@ bool softmax_row(const Mask& mask, int i, int m, const float* scores, float fact
                  float& row_sum) {
     int lo = 0, hi = 0;
     mask.key_range(i, m, lo, hi);
-    const bool dense_band = mask.type == MaskType::None || mask.type == MaskType::Causal ||
-                            mask.type == MaskType::SlidingWindow;
+    const bool dense_band = mask.dense_band();
     // lo may lie past the last key (a sliding window over a shorter source): clamp to m.
     for (int j = 0; j < std::min(lo, m); ++j) out[j] = 0.0f;
     for (int j = std::max(hi + 1, 0); j < m; ++j) out[j] = 0.0f;
@@ -83,10 +82,6 @@ int row_block(const Mask& mask) {
     return mask.type == MaskType::None || mask.type == MaskType::Matrix ? 128 : 64;
 }
 
-bool dense_band_mask(const Mask& mask) {
-    return mask.type == MaskType::None || mask.type == MaskType::Causal || mask.type == MaskType::SlidingWindow;
-}
-
 bool skip_masked_scores(const Scene& s, const ForwardOptions& opt) {
     if (s.mask.type == MaskType::None) return false;  // nothing is masked
     switch (opt.masked_scores) {
@@ -97,18 +92,6 @@ bool skip_masked_scores(const Scene& s, const ForwardOptions& opt) {
     return static_cast<std::int64_t>(s.n()) * s.m() > ForwardOptions::kAutoMaskedScoresCells;
 }
 
-// The key columns [clo, chi] that any row of [i0, i1) may see (chi < clo when none).
-void block_key_range(const Mask& mask, int i0, int i1, int m, int& clo, int& chi) {
-    clo = m;
-    chi = -1;
-    for (int i = i0; i < i1; ++i) {
-        int lo = 0, hi = 0;
-        mask.key_range(i, m, lo, hi);
-        if (hi < lo) continue;
-        clo = std::min(clo, lo);
-        chi = std::max(chi, hi);
-    }
-}
 
 // Passes (3)–(5) for one row of a dense-band mask, vectorised: allowed keys are exactly [lo, hi].
 // Writes pattern cells [0, m); with `zero_masked`, also sets the scores of masked cells in
@@ -149,7 +132,7 @@ void compute_head(const Scene& s, const Forward& f, int h, bool skip_masked, Hea
     const auto& hw = s.heads[static_cast<std::size_t>(h)];
     const int n = s.n(), m = s.m();
     const Mask& mask = s.mask;
-    const bool band = dense_band_mask(mask);
+    const bool band = mask.dense_band();
     const float factor = s.logit_factor();
     // (1) projections
     r.Q.noalias() = f.E * hw.W[kQuery];  // (n, d_head)
@@ -165,7 +148,7 @@ void compute_head(const Scene& s, const Forward& f, int h, bool skip_masked, Hea
     for (int i0 = 0; i0 < n; i0 += rb) {
         const int i1 = std::min(n, i0 + rb), b = i1 - i0;
         int clo = 0, chi = m - 1;
-        block_key_range(mask, i0, i1, m, clo, chi);
+        mask.block_key_range(i0, i1, m, clo, chi);
         const int w = chi - clo + 1;
         // (2) raw scores: only the columns this block may see, unless masked scores are wanted
         if (!skip_masked) {
@@ -371,7 +354,7 @@ void GemmBaseline::run() {
             for (int i0 = 0; i0 < n; i0 += rb) {
                 const int b = std::min(n, i0 + rb) - i0;
                 int clo = 0, chi = 0;
-                block_key_range(s.mask, i0, i0 + b, m, clo, chi);
+                s.mask.block_key_range(i0, i0 + b, m, clo, chi);
                 const int w = chi - clo + 1;
                 if (w <= 0) continue;
                 S.block(i0, clo, b, w).noalias() = Q.middleRows(i0, b) * K.middleRows(clo, w).transpose();
@@ -389,7 +372,7 @@ double forward_gemm_flops(const Scene& s, const ForwardOptions& opt) {
     for (int i0 = 0; i0 < s.n(); i0 += row_block(s.mask)) {
         const int i1 = std::min(s.n(), i0 + row_block(s.mask));
         int clo = 0, chi = 0;
-        block_key_range(s.mask, i0, i1, s.m(), clo, chi);
+        s.mask.block_key_range(i0, i1, s.m(), clo, chi);
         const double w = std::max(0, chi - clo + 1);
         score_cells += (i1 - i0) * (skip ? w : m);
     }
@@ -397,7 +380,7 @@ double forward_gemm_flops(const Scene& s, const ForwardOptions& opt) {
     for (int i0 = 0; i0 < s.n(); i0 += row_block(s.mask)) {
         const int i1 = std::min(s.n(), i0 + row_block(s.mask));
         int clo = 0, chi = 0;
-        block_key_range(s.mask, i0, i1, s.m(), clo, chi);
+        s.mask.block_key_range(i0, i1, s.m(), clo, chi);
         pv_cells += (i1 - i0) * static_cast<double>(std::max(0, chi - clo + 1));
     }
     const double per_head = 2 * (n * dm * dh + 2 * m * dm * dh) + 2 * score_cells * dh + 2 * pv_cells * dh +

@@ -231,7 +231,7 @@ void update_token(const Scene& after, Forward& f, int t, int threads) {
         if (m > 0) r.scores.row(t).setZero();
         if (hi >= lo) {
             r.scores.row(t).segment(lo, hi - lo + 1).noalias() = r.Q.row(t) * r.K.middleRows(lo, hi - lo + 1).transpose();
-            if (!all_scores && !dense_band(mask))
+            if (!all_scores && !mask.dense_band())
                 for (int j = lo; j <= hi; ++j)
                     if (!mask.allows(t, j)) r.scores(t, j) = 0.0f;
         }

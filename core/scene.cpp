@@ -27,6 +27,18 @@ void Mask::key_range(int i, int m, int& lo, int& hi) const {
     }
 }
 
+void Mask::block_key_range(int i0, int i1, int m, int& clo, int& chi) const {
+    clo = m;
+    chi = -1;
+    for (int i = i0; i < i1; ++i) {
+        int lo = 0, hi = 0;
+        key_range(i, m, lo, hi);
+        if (hi < lo) continue;
+        clo = std::min(clo, lo);
+        chi = std::max(chi, hi);
+    }
+}
+
 std::int64_t Mask::allowed_count(int n, int m) const {
     std::int64_t count = 0;
     for (int i = 0; i < n; ++i) {

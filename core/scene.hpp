@@ -63,6 +63,12 @@ struct Mask {
     // Smallest and largest key a query may see ([lo, hi], hi < lo when none): lets the engine
     // skip work outside the band. Exact for None/Causal/SlidingWindow, a bound for the others.
     void key_range(int i, int m, int& lo, int& hi) const;
+    // None, Causal and SlidingWindow allow exactly the keys of key_range (no holes in the band).
+    bool dense_band() const {
+        return type == MaskType::None || type == MaskType::Causal || type == MaskType::SlidingWindow;
+    }
+    // The key columns [clo, chi] that any query of [i0, i1) may see (chi < clo when none).
+    void block_key_range(int i0, int i1, int m, int& clo, int& chi) const;
     // Number of allowed cells in an n × m pattern.
     std::int64_t allowed_count(int n, int m) const;
 

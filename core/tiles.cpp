@@ -23,22 +23,6 @@ namespace attnviz {
 // ---------------------------------------------------------------------------------------------
 namespace tiles_detail {
 
-bool dense_band(const Mask& mask) {
-    return mask.type == MaskType::None || mask.type == MaskType::Causal || mask.type == MaskType::SlidingWindow;
-}
-
-void block_key_range(const Mask& mask, int i0, int i1, int m, int& clo, int& chi) {
-    clo = m;
-    chi = -1;
-    for (int i = i0; i < i1; ++i) {
-        int lo = 0, hi = 0;
-        mask.key_range(i, m, lo, hi);
-        if (hi < lo) continue;
-        clo = std::min(clo, lo);
-        chi = std::max(chi, hi);
-    }
-}
-
 RowStats row_softmax(const Mask& mask, int i, int m, int clo, int chi, const float* scores, float factor, float* out) {
     RowStats st;
     const int w = chi - clo + 1;
@@ -55,7 +39,7 @@ RowStats row_softmax(const Mask& mask, int i, int m, int clo, int chi, const flo
     float* p = out - clo;
     std::fill(p + clo, p + lo, 0.0f);
     std::fill(p + hi + 1, p + chi + 1, 0.0f);
-    if (dense_band(mask)) {
+    if (mask.dense_band()) {
         Eigen::Map<const Eigen::ArrayXf> xs(x + lo, hi - lo + 1);
         Eigen::Map<Eigen::ArrayXf> ps(p + lo, hi - lo + 1);
         Eigen::Index arg = 0;
@@ -168,7 +152,7 @@ bool PatternTiles::build_heads(const Scene& s, const std::vector<int>& which, Pr
         const int i0 = (item % blocks) * kTileRows, i1 = std::min(n, i0 + kTileRows), b = i1 - i0;
         HeadStats& r = heads_[static_cast<std::size_t>(h)];
         int clo = 0, chi = 0;
-        block_key_range(mask_, i0, i1, m, clo, chi);
+        mask_.block_key_range(i0, i1, m, clo, chi);
         const int w = chi - clo + 1;
         if (w > 0) {
             Mat& S = scores[static_cast<std::size_t>(worker)];  // (b, w)
@@ -266,7 +250,7 @@ void scores_to_pattern(const PatternTiles& t, const HeadStats& r, int row0, int 
         std::fill(row + hi + 1, row + cols, 0.0f);
         Eigen::Map<Eigen::ArrayXf> x(row + lo, hi - lo + 1);
         x = (x * f - r.row_max[static_cast<std::size_t>(i)]).exp() * (1.0f / sum);
-        if (!dense_band(mask))
+        if (!mask.dense_band())
             for (int j = lo; j <= hi; ++j)
                 if (!mask.allows(i, col0 + j)) row[j] = 0.0f;
     }
@@ -315,7 +299,7 @@ bool PatternTiles::overview(int head, int width, int height, Pool pool, Mat& out
             }
             const int c1 = std::min(r1, c0 + kTileRows), b = c1 - c0;
             int clo = 0, chi = 0;
-            block_key_range(mask_, c0, c1, m_, clo, chi);
+            mask_.block_key_range(c0, c1, m_, clo, chi);
             const int w = chi - clo + 1;
             if (w <= 0) continue;  // every cell masked: 0
             acc = Mat::Zero(b, w);  // (b, w) pattern averaged over the heads asked for

@@ -13,10 +13,6 @@ struct RowStats {
     int argmax = -1;   // key of the largest logit (−1 when none)
 };
 
-// None, Causal and SlidingWindow allow exactly the keys of Mask::key_range.
-bool dense_band(const Mask& mask);
-// The key columns [clo, chi] that any row of [i0, i1) may see (chi < clo when none).
-void block_key_range(const Mask& mask, int i0, int i1, int m, int& clo, int& chi);
 // Softmax statistics of row i from its raw scores over keys [clo, chi] (scores[0] is key clo);
 // writes the pattern weights of those keys to out[0 … chi−clo] (masked keys 0).
 RowStats row_softmax(const Mask& mask, int i, int m, int clo, int chi, const float* scores, float factor, float* out);
