@@ -11,7 +11,7 @@ shift || true
 
 PACKAGES=(build-essential cmake pkg-config libimgui-dev libglfw3-dev libeigen3-dev doctest-dev libstb-dev
   libepoxy-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libfreetype-dev xvfb xauth libgl1-mesa-dri
-  xdotool x11-utils imagemagick fonts-dejavu-core
+  xdotool x11-utils imagemagick fonts-dejavu-core python3
   libxml2-utils clang-14 libclang-rt-14-dev)  # clang + libFuzzer: tests/fuzz/run.sh (CI)
 
 install_missing() {
