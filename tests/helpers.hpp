@@ -22,6 +22,13 @@ inline Mat mat(std::initializer_list<std::initializer_list<float>> rows) {
     return m;
 }
 
+// prefix + number (appending: GCC 12 warns falsely about "literal" + std::string at -O3).
+inline std::string word(const char* prefix, long long number) {
+    std::string w = prefix;
+    w += std::to_string(number);
+    return w;
+}
+
 // Empty string when a ≈ b; otherwise a message with the largest difference and its index.
 inline std::string compare(const Mat& a, const Mat& b, float tol) {
     std::ostringstream os;

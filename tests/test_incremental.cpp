@@ -9,15 +9,9 @@
 #include "incremental.hpp"
 
 using namespace attnviz;
+using attnviz::test::word;
 
 namespace {
-
-// prefix + number (appending: GCC 12 warns falsely about "literal" + std::string at -O3).
-std::string word(const char* prefix, long long number) {
-    std::string w = prefix;
-    w += std::to_string(number);
-    return w;
-}
 
 std::vector<std::string> token_list(int n) {
     std::vector<std::string> tokens;

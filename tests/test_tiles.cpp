@@ -12,15 +12,9 @@
 #include "tiles.hpp"
 
 using namespace attnviz;
+using attnviz::test::word;
 
 namespace {
-
-// prefix + number (appending: GCC 12 warns falsely about "literal" + std::string at -O3).
-std::string word(const char* prefix, long long number) {
-    std::string w = prefix;
-    w += std::to_string(number);
-    return w;
-}
 
 Scene tiles_scene(int n, int d_model, int heads, int d_head, std::uint64_t seed, const Mask& mask) {
     std::vector<std::string> tokens;
