@@ -47,7 +47,7 @@ case "$mode" in
   test)
     # The window tests need an X display: start a virtual one when there is none.
     if [ -z "${DISPLAY:-}" ]; then
-      exec xvfb-run -a -s "-screen 0 1600x900x24" ctest --test-dir "$dir" --output-on-failure -j 2 "$@"
+      exec xvfb-run -a -s "-screen 0 1600x900x24 -noreset" ctest --test-dir "$dir" --output-on-failure -j 2 "$@"
     fi
     exec ctest --test-dir "$dir" --output-on-failure -j 2 "$@"
     ;;
