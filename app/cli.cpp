@@ -43,7 +43,13 @@ int run_export(const ExportArgs& a) {
         std::cerr << "attnviz: " << a.scene << ": " << e.what() << "\n";
         return 2;
     }
-    const Forward f = forward(s);
+    Forward f;
+    try {
+        f = forward(s);  // refuses (SceneError) a scene whose full forward pass would not fit
+    } catch (const SceneError& e) {
+        std::cerr << "attnviz: " << a.scene << ": " << e.what() << "\n";
+        return 2;
+    }
     if (a.format == "json") return write_output(a.out, export_json(s, f));
     if (a.head < 0 || a.head >= s.n_heads) {
         std::cerr << "attnviz: --head " << a.head << " is out of range 0.." << s.n_heads - 1 << "\n";

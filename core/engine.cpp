@@ -291,6 +291,7 @@ Forward forward(const Scene& s, const ForwardOptions& opt) {
 }
 
 void forward(const Scene& s, Forward& f, const ForwardOptions& opt) {
+    check_forward_bytes(s);  // before anything is allocated; f is left as it was
     f.E = s.input.embeddings;  // reuses f's storage when the sizes are unchanged
     if (s.positional != Positional::None) f.E += positional_for(s, s.n());
     if (s.source) f.X = with_positional(*s.source, s);
@@ -312,6 +313,7 @@ void forward(const Scene& s, Forward& f, const ForwardOptions& opt) {
 void recompute_head(const Scene& s, Forward& f, int h) { recompute_head(s, f, h, ForwardOptions{}); }
 
 void recompute_head(const Scene& s, Forward& f, int h, const ForwardOptions& opt) {
+    check_forward_bytes(s);
     f.heads.resize(static_cast<std::size_t>(s.n_heads));
     f.fully_masked_rows.clear();
     const bool skip = skip_masked_scores(s, opt);
@@ -323,6 +325,7 @@ void recompute_head(const Scene& s, Forward& f, int h, const ForwardOptions& opt
 
 GemmBaseline::GemmBaseline(const Scene& s, const ForwardOptions& opt)
     : s_(&s), opt_(opt), skip_(skip_masked_scores(s, opt)) {
+    check_forward_bytes(s);
     E_ = with_positional(s.input, s);
     X_ = s.source ? with_positional(*s.source, s) : E_;
     scratch_.resize(static_cast<std::size_t>(s.n_heads));

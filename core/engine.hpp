@@ -63,7 +63,10 @@ struct ForwardOptions {
     static constexpr std::int64_t kAutoMaskedScoresCells = std::int64_t(512) * 512;
 };
 
-// The whole forward pass.
+// The whole forward pass. Every overload (and recompute_head, GemmBaseline) first checks that the
+// n × m matrices fit Limits::kMaxForwardBytes and throws SceneError("tokens", "… MiB for the
+// patterns …") before allocating; a longer scene is explored through PatternTiles (tiles.hpp).
+// fits_full_forward(s, Limits::kLiveForwardBytes) (scene.hpp) says whether to keep one live.
 Forward forward(const Scene& s);
 Forward forward(const Scene& s, const ForwardOptions& opt);
 

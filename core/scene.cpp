@@ -287,11 +287,22 @@ void check_sizes(int n, int m, int d_model, int n_heads, int d_head) {
     if (scene > Limits::kMaxSceneBytes)
         throw SceneError("d_model", "the weights would need " + std::to_string(scene >> 20) + " MiB, more than the " +
                                         std::to_string(Limits::kMaxSceneBytes >> 20) + " MiB limit");
-    const std::size_t fwd = estimate_forward_bytes(n, m, d_model, n_heads, d_head);
+}
+
+std::size_t estimate_forward_bytes(const Scene& s) {
+    return estimate_forward_bytes(s.n(), s.m(), s.d_model, s.n_heads, s.d_head);
+}
+
+bool fits_full_forward(const Scene& s, std::size_t budget) { return estimate_forward_bytes(s) <= budget; }
+
+void check_forward_bytes(const Scene& s) {
+    const std::size_t fwd = estimate_forward_bytes(s);
     if (fwd > Limits::kMaxForwardBytes)
-        throw SceneError("tokens", "n = " + std::to_string(n) + " with " + std::to_string(n_heads) +
-                                       " heads would need " + std::to_string(fwd >> 20) + " MiB for the patterns, more than the " +
-                                       std::to_string(Limits::kMaxForwardBytes >> 20) + " MiB limit");
+        throw SceneError("tokens", "n = " + std::to_string(s.n()) + " with " + std::to_string(s.n_heads) +
+                                       " heads would need " + std::to_string(fwd >> 20) +
+                                       " MiB for the patterns, more than the " +
+                                       std::to_string(Limits::kMaxForwardBytes >> 20) +
+                                       " MiB limit of a full forward pass (explore it tile by tile instead)");
 }
 
 void fill_drawn(Scene& s) {

@@ -27,7 +27,14 @@ struct Limits {
     static constexpr int kMaxHeads = 256;
     static constexpr int kMaxDHead = 16384;
     static constexpr std::size_t kMaxSceneBytes = std::size_t(3) << 30;    // weights + embeddings
-    static constexpr std::size_t kMaxForwardBytes = std::size_t(8) << 30;  // every intermediate
+    // One full Forward (every n × m score and pattern): checked by forward() itself, not by the
+    // scene checks — a longer scene is valid and is explored through PatternTiles (tiles.hpp).
+    static constexpr std::size_t kMaxForwardBytes = std::size_t(8) << 30;
+    // The front end keeps a full Forward only while it fits this; above it, PatternTiles.
+    static constexpr std::size_t kLiveForwardBytes = std::size_t(256) << 20;
+    // What PatternTiles::build may hold (its bytes() estimate): n = 32768, d_model 768, 12 heads
+    // needs ~490 MiB.
+    static constexpr std::size_t kMaxTilesBytes = std::size_t(2) << 30;
     // Weights and embeddings: |x| ≤ 1e6 keeps every score finite in float32 (d ≤ 16384:
     // |q·k| ≤ 16384 · (16384 · 1e6 · 1e6)² ≈ 4e36 < 3.4e38). A smaller temperature would turn
     // a zero score into 0 · ∞.
@@ -161,7 +168,15 @@ void validate(const Scene& s);
 // Bytes the scene itself holds, and bytes one full forward pass will allocate.
 std::size_t estimate_scene_bytes(int n, int m, int d_model, int n_heads, int d_head);
 std::size_t estimate_forward_bytes(int n, int m, int d_model, int n_heads, int d_head);
-// Throws SceneError if the sizes are outside Limits (before anything is allocated).
+std::size_t estimate_forward_bytes(const Scene& s);
+// Does one full Forward of `s` fit in `budget` bytes? (Limits::kLiveForwardBytes: what the app
+// keeps live; above it the app explores the scene through PatternTiles.)
+bool fits_full_forward(const Scene& s, std::size_t budget);
+// Throws SceneError("tokens", …) when a full Forward would exceed Limits::kMaxForwardBytes; called
+// by forward(), recompute_head() and GemmBaseline before they allocate anything.
+void check_forward_bytes(const Scene& s);
+// Throws SceneError if the sizes are outside Limits (before anything is allocated): the per-size
+// ranges and the scene's own bytes. A full Forward's size is not checked here (see above).
 void check_sizes(int n, int m, int d_model, int n_heads, int d_head);
 
 // ---------------------------------------------------------------------------------------------

@@ -94,7 +94,23 @@ using namespace tiles_detail;
 // ---------------------------------------------------------------------------------------------
 // [SECTION] build
 // ---------------------------------------------------------------------------------------------
+std::size_t PatternTiles::estimate_bytes(const Scene& s) {
+    const std::size_t n = static_cast<std::size_t>(s.n()), m = static_cast<std::size_t>(s.m()),
+                      dm = static_cast<std::size_t>(s.d_model), h = static_cast<std::size_t>(s.n_heads),
+                      dh = static_cast<std::size_t>(s.d_head);
+    // E and W_O, the mask's cells, and per head Q, mixed (n, d_head), K, V (m, d_head) and the
+    // three per-row statistics — the same sum as bytes().
+    return sizeof(float) * (n * dm + h * dh * dm) + s.mask.allowed.size() +
+           h * (sizeof(float) * (2 * n * dh + 2 * m * dh) + (sizeof(float) * 2 + sizeof(int)) * n);
+}
+
 bool PatternTiles::build(const Scene& s, Progress* progress, int threads) {
+    const std::size_t need = estimate_bytes(s);
+    if (need > Limits::kMaxTilesBytes)
+        throw SceneError("tokens", "n = " + std::to_string(s.n()) + " with " + std::to_string(s.n_heads) +
+                                       " heads of " + std::to_string(s.d_head) + " would need " +
+                                       std::to_string(need >> 20) + " MiB for the tile statistics, more than the " +
+                                       std::to_string(Limits::kMaxTilesBytes >> 20) + " MiB limit");
     PatternTiles t;
     t.n_ = s.n();
     t.m_ = s.m();

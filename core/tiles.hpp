@@ -56,7 +56,11 @@ public:
     // memory. Returns false (and leaves the object as it was) if cancelled. threads: 0 = every core.
     // Threads: the const functions may run at the same time as each other (an overview on a worker
     // while the UI thread asks for tiles), not at the same time as build or an update.
+    // Throws SceneError("tokens", …) before allocating when estimate_bytes(s) exceeds
+    // Limits::kMaxTilesBytes (n = 32768, d_model 768, 12 heads: ~490 MiB, allowed).
     bool build(const Scene& s, Progress* progress = nullptr, int threads = 0);
+    // What bytes() will be after build(s), computed from the sizes alone.
+    static std::size_t estimate_bytes(const Scene& s);
 
     bool empty() const { return heads_.empty(); }
     int n() const { return n_; }

@@ -186,11 +186,14 @@ TEST_CASE("a 10^9-token scene is refused by its sizes before anything is allocat
     for (int i = 0; i < 40000; ++i) many += (i ? ",\"w\"" : "\"w\"");
     many += "]}";
     CHECK(error_of(many).find("tokens: expected at most 32768 tokens, got 40000") != std::string::npos);
-    // 32,768 tokens and 256 heads: the patterns alone would need 2 TiB.
+    // 32,768 tokens and 256 heads: a valid scene (explored tile by tile), but a full forward pass
+    // would need 2 TiB for the patterns (256 · 32768² · 2 · 4 B): forward() refuses it first.
     std::string big = R"({"attnviz_scene":1,"d_model":256,"n_heads":256,"d_head":1,"text":")";
     for (int i = 0; i < 32768; ++i) big += "w ";
     big += "\"}";
-    CHECK(error_of(big).find("for the patterns, more than the") != std::string::npos);
+    CHECK(error_of(big) == "(no error)");
+    const Scene s = scene_from_json(big);
+    CHECK_THROWS_WITH_AS(forward(s), doctest::Contains("for the patterns, more than the"), SceneError);
 }
 
 TEST_CASE("export JSON holds every intermediate; CSV and NumPy writers") {

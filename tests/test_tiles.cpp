@@ -243,3 +243,67 @@ TEST_CASE("the forward pass's positional encoding equals positional_encoding(); 
     CHECK_MAT(reused.heads[1].pattern, fresh.heads[1].pattern, 0.0f);
     CHECK_MAT(reused.output, fresh.output, 0.0f);
 }
+
+TEST_CASE("a 32,768-token, 12-head, d_model 768 scene is valid; only a full forward pass refuses it") {
+    // The size checks no longer budget a full Forward: the scene is explored through PatternTiles.
+    CHECK_NOTHROW(check_sizes(32768, 32768, 768, 12, 64));
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 32768; ++i) tokens.push_back(word("w", i % 100));
+    const Scene s = make_scene(tokens, 768, 12, 64, 3);
+    CHECK_NOTHROW(validate(s));
+    // A full forward would hold 12 · 2 · 32768² floats of scores and patterns alone: 96 GiB.
+    CHECK(estimate_forward_bytes(s) > std::size_t(12) * 2 * 32768 * 32768 * 4);
+    CHECK_FALSE(fits_full_forward(s, Limits::kLiveForwardBytes));
+    try {
+        (void)forward(s);
+        FAIL("forward() accepted a 96 GiB forward pass");
+    } catch (const SceneError& e) {
+        CHECK(e.path() == "tokens");
+        CHECK(std::string(e.what()).find("n = 32768 with 12 heads would need") != std::string::npos);
+        CHECK(std::string(e.what()).find("MiB for the patterns, more than the 8192 MiB limit") != std::string::npos);
+    }
+    Forward f;
+    CHECK_THROWS_AS(forward(s, f), SceneError);
+    CHECK(f.heads.empty());  // refused before anything was allocated
+    CHECK_THROWS_AS(recompute_head(s, f, 0), SceneError);
+    CHECK_THROWS_AS(GemmBaseline{s}, SceneError);
+    // PatternTiles: E (32768 · 768) and W_O (768 · 768) floats, and per head Q, K, V, mixed
+    // (4 · 32768 · 64 floats) and 3 · 32768 statistics of 4 B: 100,663,296 + 2,359,296 +
+    // 12 · (33,554,432 + 393,216) = 510,394,368 B (~487 MiB), under the 2 GiB limit.
+    CHECK(PatternTiles::estimate_bytes(s) == 510394368u);
+    CHECK(PatternTiles::estimate_bytes(s) < Limits::kMaxTilesBytes);
+}
+
+TEST_CASE("fits_full_forward and the byte estimates, worked out by hand") {
+    const Scene s = make_scene({"a", "b", "c", "d"}, 8, 2, 4, 1);
+    // Per head: Q (4·4) + K, V (2·4·4) + scores and pattern (2·4·4) + ΔE_h (4·8) = 112 floats;
+    // 2 heads = 224, plus E, ΔE, E' (3·4·8) and X (4·8) = 128: 352 floats = 1408 B.
+    CHECK(estimate_forward_bytes(s) == 1408u);
+    CHECK(fits_full_forward(s, 1408));
+    CHECK_FALSE(fits_full_forward(s, 1407));
+    CHECK(Limits::kLiveForwardBytes == std::size_t(256) << 20);
+    // PatternTiles: E (4·8) + W_O (8·8) floats + per head (2·4·4 + 2·4·4) floats and 4 · 12 B:
+    // 384 + 2 · (256 + 48) = 992 B — what bytes() reports once built.
+    CHECK(PatternTiles::estimate_bytes(s) == 992u);
+    PatternTiles t;
+    REQUIRE(t.build(s));
+    CHECK(t.bytes() == 992u);
+}
+
+TEST_CASE("PatternTiles::build refuses only what would exceed its 2 GiB") {
+    // 32768 tokens, 256 heads of 64 on d_model 8: the scene is small (a few MB) but the tiles'
+    // Q, K, V and mixed would be 256 · 4 · 32768 · 64 · 4 B = 8 GiB.
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 32768; ++i) tokens.push_back(word("w", i % 10));
+    const Scene s = make_scene(tokens, 8, 256, 64, 1);
+    PatternTiles t;
+    try {
+        t.build(s);
+        FAIL("build accepted 8 GiB of statistics");
+    } catch (const SceneError& e) {
+        CHECK(e.path() == "tokens");
+        CHECK(std::string(e.what()).find("n = 32768 with 256 heads of 64 would need 8289 MiB for the tile statistics, "
+                                         "more than the 2048 MiB limit") != std::string::npos);
+    }
+    CHECK(t.empty());
+}
