@@ -279,33 +279,52 @@ Mat PatternTiles::tile(int head, int row0, int col0, int rows, int cols) const {
     return S;
 }
 
+Mat PatternTiles::stage_tile(int head, Stage st, int row0, int col0, int rows, int cols) const {
+    if (st == Stage::Pattern) return tile(head, row0, col0, rows, cols);
+    Mat S = score_tile(head, row0, col0, rows, cols);  // (rows, cols) raw q_i·k_j
+    if (st == Stage::Raw) return S;
+    S *= factor_;
+    if (st == Stage::Masked)
+        for (int a = 0; a < rows; ++a)
+            for (int b = 0; b < cols; ++b)
+                if (!mask_.allows(row0 + a, col0 + b)) S(a, b) = -std::numeric_limits<float>::infinity();
+    return S;
+}
+
 bool PatternTiles::overview(int head, int width, int height, Pool pool, Mat& out, Progress* progress,
                             int threads) const {
+    return overview(head, 0, 0, n_, m_, width, height, pool, out, progress, threads);
+}
+
+bool PatternTiles::overview(int head, int row0, int col0, int rows, int cols, int width, int height, Pool pool,
+                            Mat& out, Progress* progress, int threads) const {
     if (head != -1) check_head(head);
-    if (n_ == 0 || m_ == 0 || heads_.empty()) {
+    check_block(n_, m_, row0, col0, rows, cols);
+    if (rows == 0 || cols == 0 || heads_.empty()) {
         out.resize(0, 0);
         return true;
     }
-    width = std::clamp(width, 1, m_);
-    height = std::clamp(height, 1, n_);
+    width = std::clamp(width, 1, cols);
+    height = std::clamp(height, 1, rows);
     Mat result = Mat::Zero(height, width);  // (height, width)
-    std::vector<int> col_start(static_cast<std::size_t>(width) + 1);
+    std::vector<int> col_start(static_cast<std::size_t>(width) + 1);  // key columns, absolute
     for (int x = 0; x <= width; ++x)
-        col_start[static_cast<std::size_t>(x)] = static_cast<int>(static_cast<std::int64_t>(x) * m_ / width);
+        col_start[static_cast<std::size_t>(x)] = col0 + static_cast<int>(static_cast<std::int64_t>(x) * cols / width);
+    const int col_end = col0 + cols;  // one past the block's last key
     const int h0 = head == -1 ? 0 : head, h1 = head == -1 ? n_heads() : head + 1;
     const float head_weight = 1.0f / static_cast<float>(h1 - h0);
     if (progress) {
         progress->done = 0;
-        progress->total = n_;
+        progress->total = rows;
     }
-    const double work = 2.0 * n_ * m_ * d_head_ * (h1 - h0);
+    const double work = 2.0 * rows * cols * d_head_ * (h1 - h0);
     const int nt = work < 4e6 ? 1 : resolve_threads(threads);
     std::vector<Mat> tiles(static_cast<std::size_t>(nt)), sums(static_cast<std::size_t>(nt));
     std::atomic<bool> stopped{false};
     parallel_for_workers(height, nt, [&](int y, int worker) {
         if (stopped.load(std::memory_order_relaxed)) return;
-        const int r0 = static_cast<int>(static_cast<std::int64_t>(y) * n_ / height);
-        const int r1 = static_cast<int>(static_cast<std::int64_t>(y + 1) * n_ / height);
+        const int r0 = row0 + static_cast<int>(static_cast<std::int64_t>(y) * rows / height);
+        const int r1 = row0 + static_cast<int>(static_cast<std::int64_t>(y + 1) * rows / height);
         float* bucket = result.row(y).data();
         Mat& acc = sums[static_cast<std::size_t>(worker)];
         for (int c0 = r0; c0 < r1; c0 += kTileRows) {
@@ -316,8 +335,10 @@ bool PatternTiles::overview(int head, int width, int height, Pool pool, Mat& out
             const int c1 = std::min(r1, c0 + kTileRows), b = c1 - c0;
             int clo = 0, chi = 0;
             mask_.block_key_range(c0, c1, m_, clo, chi);
+            clo = std::max(clo, col0);  // only the keys of the block
+            chi = std::min(chi, col_end - 1);
             const int w = chi - clo + 1;
-            if (w <= 0) continue;  // every cell masked: 0
+            if (w <= 0) continue;  // every cell masked or outside the block: 0
             acc = Mat::Zero(b, w);  // (b, w) pattern averaged over the heads asked for
             for (int h = h0; h < h1; ++h) {
                 const HeadStats& r = heads_[static_cast<std::size_t>(h)];

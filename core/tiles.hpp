@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine.hpp"
 #include "scene.hpp"
 
 namespace attnviz {
@@ -89,6 +90,19 @@ public:
     // false if cancelled.
     bool overview(int head, int width, int height, Pool pool, Mat& out, Progress* progress = nullptr,
                   int threads = 0) const;
+    // The same for the block [row0, row0 + rows) × [col0, col0 + cols) of the pattern (it must lie
+    // inside it; throws std::out_of_range naming the bad argument): `height` × `width` buckets
+    // (clamped to 1..rows × 1..cols; an empty block gives a 0 × 0 `out`), bucket (y, x) covering
+    // rows row0 + [y·rows/height, (y+1)·rows/height) and columns col0 + [x·cols/width,
+    // (x+1)·cols/width). Computes only the key columns of the block that the mask allows: the
+    // cost is that of the block's allowed cells. The whole-pattern overview is row0 = col0 = 0,
+    // rows = n, cols = m.
+    bool overview(int head, int row0, int col0, int rows, int cols, int width, int height, Pool pool, Mat& out,
+                  Progress* progress = nullptr, int threads = 0) const;
+    // The (rows, cols) block of one head at a display stage, as stage_matrix (engine.hpp) gives it
+    // for the full forward pass: Raw q_i·k_j; Scaled q_i·k_j · logit_factor(); Masked the scaled
+    // value, −∞ where the mask forbids; Pattern tile().
+    Mat stage_tile(int head, Stage st, int row0, int col0, int rows, int cols) const;
 
     // ΔE row i (1, d_model) = Σ_h mixed_h,i · W_O[h·d_head … (h+1)·d_head − 1], and E'_i = E_i + ΔE_i.
     RowVec delta_row(int i) const;

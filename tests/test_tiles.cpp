@@ -307,3 +307,142 @@ TEST_CASE("PatternTiles::build refuses only what would exceed its 2 GiB") {
     }
     CHECK(t.empty());
 }
+
+namespace {
+// a and b agree: −∞ exactly where the other is −∞, finite cells within tol · (1 + largest |b|).
+void check_stage(const Mat& a, const Mat& b, float tol) {
+    REQUIRE(a.rows() == b.rows());
+    REQUIRE(a.cols() == b.cols());
+    const float inf = std::numeric_limits<float>::infinity();
+    float scale = 0, worst = 0;
+    Eigen::Index wr = 0, wc = 0, inf_mismatch = 0;
+    for (Eigen::Index i = 0; i < b.rows(); ++i)
+        for (Eigen::Index j = 0; j < b.cols(); ++j)
+            if (b(i, j) != -inf) scale = std::max(scale, std::fabs(b(i, j)));
+    for (Eigen::Index i = 0; i < a.rows(); ++i)
+        for (Eigen::Index j = 0; j < a.cols(); ++j) {
+            if ((a(i, j) == -inf) != (b(i, j) == -inf)) {
+                ++inf_mismatch;
+                continue;
+            }
+            if (b(i, j) == -inf) continue;
+            const float d = std::fabs(a(i, j) - b(i, j));
+            if (!(d <= worst)) worst = d, wr = i, wc = j;
+        }
+    CHECK_MESSAGE(inf_mismatch == 0, inf_mismatch << " cells are −∞ in one matrix only");
+    CHECK_MESSAGE(worst <= tol * (1 + scale), "largest difference " << worst << " at [" << wr << "][" << wc << "]: "
+                                                                   << a(wr, wc) << " vs " << b(wr, wc));
+}
+}  // namespace
+
+TEST_CASE("stage_tile equals stage_matrix of the full forward pass on any block, for every mask") {
+    const int n = 130;
+    for (const Mask& mask : {Mask::none(), Mask::causal(), Mask::sliding_window(7), Mask::strided(5), Mask::fixed(6),
+                             random_matrix_mask(n, n, 9)}) {
+        const std::string mask_name = mask_type_name(mask.type);
+        CAPTURE(mask_name);
+        Scene s = tiles_scene(n, 24, 2, 8, 17, mask);
+        set_temperature(s, 0.7f);
+        const Forward f = forward(s);  // n·m < 512²: masked cells' raw scores are computed too
+        REQUIRE(f.masked_scores_computed);
+        PatternTiles t;
+        REQUIRE(t.build(s));
+        struct Block { int r0, c0, rows, cols; };
+        for (const Block& b : {Block{0, 0, n, n}, Block{13, 71, 40, 29}, Block{90, 2, 40, 1}, Block{5, 5, 0, 9}}) {
+            for (int h = 0; h < s.n_heads; ++h)
+                for (Stage st : {Stage::Raw, Stage::Scaled, Stage::Masked, Stage::Pattern}) {
+                    CAPTURE(h);
+                    const std::string stage = stage_name(st);
+                    CAPTURE(stage);
+                    CAPTURE(b.r0);
+                    CAPTURE(b.c0);
+                    const Mat full = stage_matrix(s, f.heads[static_cast<std::size_t>(h)], st);
+                    check_stage(t.stage_tile(h, st, b.r0, b.c0, b.rows, b.cols),
+                                Mat(full.block(b.r0, b.c0, b.rows, b.cols)), 1e-5f);
+                }
+        }
+        // The Masked stage is −∞ exactly where the mask forbids, the scaled score elsewhere.
+        const Mat masked = t.stage_tile(1, Stage::Masked, 0, 0, n, n);
+        const Mat raw = t.stage_tile(1, Stage::Raw, 0, 0, n, n);
+        for (int i = 0; i < n; i += 7)
+            for (int j = 0; j < n; j += 5) {
+                if (mask.allows(i, j)) CHECK(masked(i, j) == doctest::Approx(raw(i, j) / std::sqrt(8.0f) / 0.7f));
+                else CHECK(masked(i, j) == -std::numeric_limits<float>::infinity());
+            }
+    }
+    PatternTiles t;
+    REQUIRE(t.build(tiles_scene(20, 8, 1, 4, 1, Mask::none())));
+    CHECK_THROWS_AS(t.stage_tile(0, Stage::Raw, 10, 0, 11, 5), std::out_of_range);
+    CHECK_THROWS_AS(t.stage_tile(1, Stage::Raw, 0, 0, 1, 1), std::out_of_range);
+}
+
+TEST_CASE("region overviews equal pooling the full forward's pattern by hand") {
+    const int n = 150;
+    for (const Mask& mask : {Mask::none(), Mask::causal(), Mask::sliding_window(11), random_matrix_mask(n, n, 4)}) {
+        const std::string mask_name = mask_type_name(mask.type);
+        CAPTURE(mask_name);
+        const Scene s = tiles_scene(n, 24, 3, 8, 23, mask);
+        const Forward f = forward(s);
+        PatternTiles t;
+        REQUIRE(t.build(s));
+        const Mat avg = average_pattern(f);
+        struct Region { int r0, c0, rows, cols, width, height; };
+        // Not aligned with the buckets (101 rows into 7, 77 columns into 10), one bucket, a thin
+        // strip, and more buckets than cells (clamped: one cell per bucket).
+        for (const Region& g : {Region{17, 23, 101, 77, 10, 7}, Region{0, 0, n, n, 1, 1}, Region{60, 3, 3, 140, 9, 2},
+                                Region{40, 50, 5, 4, 64, 64}}) {
+            for (Pool pool : {Pool::Mean, Pool::Max})
+                for (int h : {0, 2, -1}) {
+                    CAPTURE(h);
+                    CAPTURE(g.r0);
+                    CAPTURE(g.c0);
+                    CAPTURE(pool == Pool::Max);
+                    const Mat& p = h == -1 ? avg : f.heads[static_cast<std::size_t>(h)].pattern;
+                    const Mat want = pooled(Mat(p.block(g.r0, g.c0, g.rows, g.cols)), std::min(g.width, g.cols),
+                                            std::min(g.height, g.rows), pool);
+                    Mat got;
+                    REQUIRE(t.overview(h, g.r0, g.c0, g.rows, g.cols, g.width, g.height, pool, got, nullptr, 1));
+                    CHECK_MAT(got, want, 2e-6f);
+                }
+        }
+        // The whole-pattern overview is the region (0, 0, n, m).
+        Mat whole, region;
+        REQUIRE(t.overview(1, 13, 9, Pool::Mean, whole));
+        REQUIRE(t.overview(1, 0, 0, n, n, 13, 9, Pool::Mean, region));
+        CHECK_MAT(whole, region, 0.0f);
+    }
+}
+
+TEST_CASE("region overview: a causal region above the diagonal is all 0; bad regions are refused") {
+    const int n = 150;
+    const Scene s = tiles_scene(n, 24, 2, 8, 5, Mask::causal());
+    PatternTiles t;
+    REQUIRE(t.build(s));
+    // Rows 0..39 may see keys 0..i ≤ 39 only: the block of keys 60..129 is entirely masked.
+    for (Pool pool : {Pool::Mean, Pool::Max}) {
+        Mat out;
+        REQUIRE(t.overview(-1, 0, 60, 40, 70, 8, 4, pool, out));
+        CHECK(out.rows() == 4);
+        CHECK(out.cols() == 8);
+        CHECK(out.cwiseAbs().maxCoeff() == 0.0f);
+    }
+    // Row 0 of a causal pattern is (1, 0, 0, …): the max over the one-row region [0,1) × [0,10)
+    // is 1 and the mean is 1/10.
+    Mat out;
+    REQUIRE(t.overview(0, 0, 0, 1, 10, 1, 1, Pool::Max, out));
+    CHECK(out(0, 0) == doctest::Approx(1.0f));
+    REQUIRE(t.overview(0, 0, 0, 1, 10, 1, 1, Pool::Mean, out));
+    CHECK(out(0, 0) == doctest::Approx(0.1f));
+    REQUIRE(t.overview(0, 10, 10, 0, 5, 4, 4, Pool::Mean, out));
+    CHECK(out.size() == 0);
+    CHECK_THROWS_AS(t.overview(0, 100, 0, 51, 10, 4, 4, Pool::Mean, out), std::out_of_range);
+    CHECK_THROWS_AS(t.overview(0, -1, 0, 5, 10, 4, 4, Pool::Mean, out), std::out_of_range);
+    CHECK_THROWS_AS(t.overview(0, 0, 149, 5, 2, 4, 4, Pool::Mean, out), std::out_of_range);
+    CHECK_THROWS_AS(t.overview(2, 0, 0, 5, 5, 4, 4, Pool::Mean, out), std::out_of_range);
+    // A cancelled region overview returns false and leaves `out` as it was.
+    Progress progress;
+    progress.cancel = true;
+    Mat kept = Mat::Constant(1, 1, 7.0f);
+    CHECK_FALSE(t.overview(0, 0, 0, n, n, 16, 16, Pool::Max, kept, &progress));
+    CHECK(kept(0, 0) == 7.0f);
+}
