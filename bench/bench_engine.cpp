@@ -117,6 +117,21 @@ void BM_Overview(benchmark::State& state) {
 }
 BENCHMARK(BM_Overview)->ArgName("n")->Arg(64)->Arg(8192)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// ---- classifying an edit (what the app does before every update) ------------------------------
+// {given?, n}: a one-token edit of an n-token scene, d_model 768, 12 heads. given = 0: drawn
+// embeddings (rows follow the texts, no row compared); 1: given embeddings (every row compared).
+void BM_ClassifyChange(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(1));
+    Scene before = bench_scene(n, true);
+    if (state.range(0)) set_embedding(before, 0, 0, before.input.embeddings(0, 0));  // mark given
+    Scene after = before;
+    auto tokens = token_texts(before.input.tokens);
+    tokens[static_cast<std::size_t>(n / 2)] = "edited";
+    set_tokens(after, tokens);
+    for (auto _ : state) benchmark::DoNotOptimize(classify_change(before, after));
+}
+BENCHMARK(BM_ClassifyChange)->ArgNames({"given", "n"})->Args({0, 64})->Args({1, 64})->Args({0, 32768})->Args({1, 32768})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -244,6 +245,142 @@ void update_token(const Scene& after, Forward& f, int t, int threads) {
         for (const auto& r : f.heads) f.delta.row(i) += r.delta.row(i);
         f.output.row(i) = f.E.row(i) + f.delta.row(i);
     }
+}
+
+void update_output(const Scene& after, Forward& f, int threads) {
+    const int n = after.n(), dh = after.d_head;
+    const bool same = static_cast<int>(f.heads.size()) == after.n_heads && f.E.rows() == n &&
+                      f.E.cols() == after.d_model && (f.heads.empty() || f.heads[0].mixed.cols() == dh) &&
+                      after.W_O.rows() == static_cast<Eigen::Index>(after.n_heads) * dh;
+    if (!same)
+        throw std::invalid_argument("update_output: the scene's sizes differ from the forward pass; run forward again");
+    const double work = 2.0 * n * dh * after.d_model * after.n_heads;
+    parallel_for(after.n_heads, work < 4e6 ? 1 : resolve_threads(threads), [&](int h) {
+        HeadResult& r = f.heads[static_cast<std::size_t>(h)];
+        r.delta.noalias() = r.mixed * after.W_O.middleRows(static_cast<Eigen::Index>(h) * dh, dh);  // (n, d_model)
+    });
+    f.delta.setZero(n, after.d_model);
+    for (const auto& r : f.heads) f.delta += r.delta;
+    f.output = f.E + f.delta;
+}
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Classifying an edit (edit_kind.hpp)
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+bool same_bytes(const float* a, const float* b, std::size_t count) {
+    return count == 0 || std::memcmp(a, b, count * sizeof(float)) == 0;
+}
+
+bool same_matrix(const Mat& a, const Mat& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() && same_bytes(a.data(), b.data(), static_cast<std::size_t>(a.size()));
+}
+
+// Rows [from, to) of a and b (same shape) that differ, appended to `rows`; stops once `rows`
+// holds more than `limit`. Compares 64 rows per memcmp, then row by row inside a block that differs.
+void differing_rows(const Mat& a, const Mat& b, int from, int to, std::vector<int>& rows, std::size_t limit) {
+    const std::size_t w = static_cast<std::size_t>(a.cols());
+    for (int i0 = from; i0 < to && rows.size() <= limit; i0 += 64) {
+        const int i1 = std::min(to, i0 + 64);
+        if (same_bytes(a.row(i0).data(), b.row(i0).data(), w * static_cast<std::size_t>(i1 - i0))) continue;
+        for (int i = i0; i < i1 && rows.size() <= limit; ++i)
+            if (!same_bytes(a.row(i).data(), b.row(i).data(), w)) rows.push_back(i);
+    }
+}
+
+// Positions whose token text or embedding row differs (sequences of the same length and
+// d_model); stops once more than `limit` are found.
+std::vector<int> differing_tokens(const Sequence& a, const Sequence& b, bool same_seed, std::size_t limit) {
+    std::vector<int> out;
+    const int n = a.size();
+    for (int i = 0; i < n && out.size() <= limit; ++i)
+        if (a.tokens[static_cast<std::size_t>(i)].text != b.tokens[static_cast<std::size_t>(i)].text) out.push_back(i);
+    if (out.size() > limit) return out;
+    // Drawn rows are a function of (text, seed, d_model): with both sides drawn from one seed,
+    // rows can differ only where the texts do.
+    if (!a.embeddings_given && !b.embeddings_given && same_seed) return out;
+    std::vector<int> rows;
+    // Rows between the positions already found (those differ anyway).
+    int from = 0;
+    for (std::size_t k = 0; k <= out.size() && rows.size() + out.size() <= limit; ++k) {
+        const int to = k < out.size() ? out[k] : n;
+        differing_rows(a.embeddings, b.embeddings, from, to, rows, limit - out.size());
+        from = to + 1;
+    }
+    out.insert(out.end(), rows.begin(), rows.end());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+const char* change_kind_name(SceneChange::Kind k) {
+    switch (k) {
+        case SceneChange::Kind::None: return "none";
+        case SceneChange::Kind::Token: return "token";
+        case SceneChange::Kind::HeadWeights: return "head_weights";
+        case SceneChange::Kind::Output: return "output";
+        case SceneChange::Kind::Other: return "other";
+    }
+    return "other";
+}
+
+SceneChange classify_change(const Scene& before, const Scene& after) {
+    using Kind = SceneChange::Kind;
+    const SceneChange other{Kind::Other, -1};
+    // (1) sizes and settings
+    if (before.n() != after.n() || before.m() != after.m() || before.d_model != after.d_model ||
+        before.n_heads != after.n_heads || before.d_head != after.d_head || before.cross() != after.cross())
+        return other;
+    if (before.logit_factor() != after.logit_factor() || before.positional != after.positional) return other;
+    const bool same_seed = before.seed == after.seed;
+    if (before.positional == Positional::Learned && !same_seed) return other;  // every position moved
+    if (static_cast<int>(before.heads.size()) != before.n_heads || static_cast<int>(after.heads.size()) != after.n_heads)
+        return other;
+    if (!(before.mask == after.mask)) return other;
+    // (2) the keys' source of cross-attention: no incremental update for it
+    if (before.cross()) {
+        const Sequence &a = *before.source, &b = *after.source;
+        if (a.embeddings.rows() != b.embeddings.rows() || a.embeddings.cols() != b.embeddings.cols() ||
+            !differing_tokens(a, b, same_seed, 0).empty())
+            return other;
+    }
+    // (3) the token texts, then the weights (cheap), then embedding rows where needed
+    std::size_t changed = 0;  // kinds of change found so far
+    SceneChange found{Kind::None, -1};
+    int text_changed = -1;
+    for (int i = 0; i < before.n(); ++i)
+        if (before.input.tokens[static_cast<std::size_t>(i)].text != after.input.tokens[static_cast<std::size_t>(i)].text) {
+            if (text_changed >= 0) return other;  // two tokens
+            text_changed = i;
+        }
+    if (text_changed >= 0) {
+        found = {Kind::Token, text_changed};
+        ++changed;
+    }
+    for (int h = 0; h < before.n_heads; ++h) {
+        const auto &a = before.heads[static_cast<std::size_t>(h)].W, &b = after.heads[static_cast<std::size_t>(h)].W;
+        if (same_matrix(a[kQuery], b[kQuery]) && same_matrix(a[kKey], b[kKey]) && same_matrix(a[kValue], b[kValue]))
+            continue;
+        if (++changed > 1) return other;
+        found = {Kind::HeadWeights, h};
+    }
+    if (!same_matrix(before.W_O, after.W_O)) {
+        if (++changed > 1) return other;
+        found = {Kind::Output, -1};
+    }
+    // Embedding rows: at most one token may differ, and only if nothing else did.
+    const Sequence &a = before.input, &b = after.input;
+    if (a.embeddings.rows() != b.embeddings.rows() || a.embeddings.cols() != b.embeddings.cols()) return other;
+    const std::vector<int> tokens = differing_tokens(a, b, same_seed, 1);
+    if (tokens.size() > 1) return other;
+    if (tokens.size() == 1) {
+        if (found.kind == Kind::Token) return found;  // the row of the token whose text changed
+        if (changed > 0) return other;                // a token and a weight
+        return {Kind::Token, tokens[0]};
+    }
+    return found;
 }
 
 }  // namespace attnviz

@@ -24,6 +24,7 @@
 // For a weight edit of one head, recompute_head (engine.hpp) rebuilds that head only.
 #pragma once
 
+#include "edit_kind.hpp"
 #include "engine.hpp"
 #include "tiles.hpp"
 
@@ -34,5 +35,11 @@ namespace attnviz {
 // std::invalid_argument when the sizes differ, std::out_of_range when t is not a token.
 // threads: 0 = every core (used only for big scenes).
 void update_token(const Scene& after, Forward& f, int t, int threads = 0);
+
+// Updates `f` to the forward pass of `after`, which differs from the scene of `f` only in W_O:
+// no pattern changes; each head's ΔE_h = mixed_h · W_O[h·d_head … (h+1)·d_head − 1] is recomputed
+// (O(n·H·d_head·d_model), the output projection alone), then ΔE and E'. Throws
+// std::invalid_argument when the sizes differ.
+void update_output(const Scene& after, Forward& f, int threads = 0);
 
 }  // namespace attnviz
