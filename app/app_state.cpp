@@ -5,35 +5,87 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "long_view.hpp"
 #include "scene_io.hpp"
 
 namespace attnviz::app {
 
 void AppState::recompute() {
     ++revision;
-    fwd = forward(scene);
-    if (scene.mask.type != MaskType::None) {
-        Scene unmasked = scene;
-        unmasked.mask = Mask::none();
-        fwd_unmasked = forward(unmasked);
+    ++generation;
+    const bool was_long = long_mode;
+    long_mode = !fits_full_forward(scene, Limits::kLiveForwardBytes);
+    // thousands of keys share each row's weight: the 0..1 scale would be one colour
+    if (long_mode && !was_long) view.auto_range = true;
+    if (long_mode) {
+        fwd = Forward{};
+        fwd_unmasked = Forward{};
+        long_rebuild(*this);
     } else {
-        fwd_unmasked = fwd;
+        long_release(*this);
+        forward(scene, fwd);
+        if (scene.mask.type != MaskType::None) {
+            Scene unmasked = scene;
+            unmasked.mask = Mask::none();
+            forward(unmasked, fwd_unmasked);
+        } else {
+            fwd_unmasked = Forward{};
+        }
     }
     clamp_selection();
-    ++generation;
+}
+
+void AppState::apply_change(const SceneChange& change) {
+    using Kind = SceneChange::Kind;
+    if (change.kind == Kind::Other) {
+        recompute();
+        return;
+    }
+    ++revision;
+    if (change.kind == Kind::None) return;
+    const std::uint64_t from = generation++;
+    if (long_mode) {
+        if (!long_update(*this, from, static_cast<int>(change.kind), change.index)) long_rebuild(*this);
+        clamp_selection();
+        return;
+    }
+    const bool masked = scene.mask.type != MaskType::None;
+    Scene unmasked;
+    if (masked) {
+        unmasked = scene;
+        unmasked.mask = Mask::none();
+    }
+    try {
+        if (change.kind == Kind::Token) {
+            update_token(scene, fwd, change.index);
+            if (masked) update_token(unmasked, fwd_unmasked, change.index);
+        } else if (change.kind == Kind::HeadWeights) {
+            recompute_head(scene, fwd, change.index);
+            if (masked) recompute_head(unmasked, fwd_unmasked, change.index);
+        } else if (change.kind == Kind::Output) {
+            update_output(scene, fwd);
+            if (masked) update_output(unmasked, fwd_unmasked);
+        }
+    } catch (const std::exception&) {
+        recompute();  // the forward pass did not match the scene after all
+        return;
+    }
+    clamp_selection();
 }
 
 bool AppState::undo() {
+    Scene was = scene;
     if (!history.undo(scene)) return false;
     modified = true;
-    recompute();
+    apply_change(classify_change(was, scene));
     return true;
 }
 
 bool AppState::redo() {
+    Scene was = scene;
     if (!history.redo(scene)) return false;
     modified = true;
-    recompute();
+    apply_change(classify_change(was, scene));
     return true;
 }
 
@@ -102,6 +154,14 @@ std::string AppState::state_json() const {
     j["text"] = scene.input.text;
     j["n"] = scene.n();
     j["m"] = scene.m();
+    j["long_mode"] = long_mode;
+    if (long_mode) {
+        std::string label;
+        double fraction = 0.0;
+        const bool busy = long_progress(*this, label, fraction);
+        j["long_busy"] = busy || (long_view && long_view->jobs.busy());
+        j["long_ready"] = long_view && long_view->ready(generation) != nullptr;
+    }
     j["d_model"] = scene.d_model;
     j["n_heads"] = scene.n_heads;
     j["d_head"] = scene.d_head;

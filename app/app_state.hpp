@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "incremental.hpp"
 #include "lecture_state.hpp"  // [lecture]
 #include "plots_view.hpp"
 #include "history.hpp"
@@ -45,6 +46,7 @@ struct PngExport {
 };
 
 struct Recovery;  // app/recovery.cpp
+struct LongView;  // app/long_view.hpp
 
 struct AppState {
     // -- the document --
@@ -52,8 +54,13 @@ struct AppState {
     std::string scene_path;          // where it was loaded from / saved to
     bool modified = false;
     // -- derived from the scene by core --
-    Forward fwd;                     // recomputed after every edit
-    Forward fwd_unmasked;            // the same scene without a mask (compare view)
+    Forward fwd;                     // updated after every edit (only what the edit changed)
+    Forward fwd_unmasked;            // the same scene without a mask (compare view; empty when unmasked)
+    // Long sequences: when a full Forward would not fit Limits::kLiveForwardBytes, `fwd` stays
+    // empty and the heatmap and grid read core's PatternTiles through `long_view`
+    // (app/long_view.hpp; opaque here).
+    bool long_mode = false;
+    std::shared_ptr<LongView> long_view;
     // -- what the user looks at --
     Selection sel;
     ViewOptions view;
@@ -111,9 +118,10 @@ struct AppState {
             set_error(e.what());
             return false;
         }
+        const SceneChange change = classify_change(before, scene);
         history.push(std::move(before), key);
         modified = true;
-        recompute();
+        apply_change(change);
         return true;
     }
     bool undo();
@@ -121,8 +129,14 @@ struct AppState {
     bool can_undo() const { return history.can_undo(); }
     bool can_redo() const { return history.can_redo(); }
 
-    // Recompute everything derived from the scene (call after every edit).
+    // Recompute everything derived from the scene.
     void recompute();
+    // Update what an edit changed (core's classify_change of the scene before and after): one
+    // token or one head's weights are updated in place (core/incremental.hpp), anything else is
+    // recomputed.
+    void apply_change(const SceneChange& change);
+    // The forward pass without the mask (the compare view): `fwd` itself when there is no mask.
+    const Forward& unmasked() const { return scene.mask.type == MaskType::None ? fwd : fwd_unmasked; }
     // Clamp the selection to the scene's sizes.
     void clamp_selection();
     // Replace the document (after a load): no undo history, not modified.

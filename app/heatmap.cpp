@@ -183,7 +183,8 @@ struct SharedGpu {
     unsigned program = 0;
     bool tried = false;
     std::array<unsigned, static_cast<std::size_t>(Colormap::Count)> lut{};
-    GLint u_view = -1, u_values = -1, u_lut = -1, u_min = -1, u_max = -1, u_cells = -1, u_cell_px = -1;
+    GLint u_view = -1, u_base = -1, u_detail = -1, u_lut = -1, u_min = -1, u_max = -1, u_cell_px = -1;
+    GLint u_base_rect = -1, u_base_tex = -1, u_detail_rect = -1, u_detail_tex = -1;
 };
 SharedGpu g_gpu;
 
@@ -195,11 +196,15 @@ bool ensure_shared() {
         if (g_gpu.program) {
             const GLuint p = g_gpu.program;
             g_gpu.u_view = glGetUniformLocation(p, "u_view");
-            g_gpu.u_values = glGetUniformLocation(p, "u_values");
+            g_gpu.u_base = glGetUniformLocation(p, "u_base");
+            g_gpu.u_detail = glGetUniformLocation(p, "u_detail");
+            g_gpu.u_base_rect = glGetUniformLocation(p, "u_base_rect");
+            g_gpu.u_base_tex = glGetUniformLocation(p, "u_base_tex");
+            g_gpu.u_detail_rect = glGetUniformLocation(p, "u_detail_rect");
+            g_gpu.u_detail_tex = glGetUniformLocation(p, "u_detail_tex");
             g_gpu.u_lut = glGetUniformLocation(p, "u_lut");
             g_gpu.u_min = glGetUniformLocation(p, "u_min");
             g_gpu.u_max = glGetUniformLocation(p, "u_max");
-            g_gpu.u_cells = glGetUniformLocation(p, "u_cells");
             g_gpu.u_cell_px = glGetUniformLocation(p, "u_cell_px");
         }
         for (std::size_t c = 0; c < g_gpu.lut.size(); ++c) {
@@ -220,26 +225,120 @@ void heatmap_release_shared() {
 // ---------------------------------------------------------------------------------------------
 // [SECTION] HeatmapView
 // ---------------------------------------------------------------------------------------------
+float HeatmapBlock::at(int r, int c) const {
+    // bucket y covers cells [y·rows/tex_rows, (y+1)·rows/tex_rows) (PatternTiles::overview's rule)
+    const int y = static_cast<int>((static_cast<std::int64_t>(r - r0 + 1) * tex_rows - 1) / rows);
+    const int x = static_cast<int>((static_cast<std::int64_t>(c - c0 + 1) * tex_cols - 1) / cols);
+    return values[static_cast<std::size_t>(y) * static_cast<std::size_t>(tex_cols) + static_cast<std::size_t>(x)];
+}
+
+void HeatmapBlock::clear() {
+    values.clear();
+    rows = cols = tex_rows = tex_cols = 0;
+    key = ~std::uint64_t(0);
+    dirty = true;
+}
+
 void HeatmapView::set_data(const Mat& m, const Mask* mask, std::uint64_t key) {
+    set_shape(static_cast<int>(m.rows()), static_cast<int>(m.cols()));
+    detail.clear();
+    set_block(base, m, 0, 0, static_cast<int>(m.rows()), static_cast<int>(m.cols()), mask, key);
+    data_key = key;
+}
+
+void HeatmapView::set_shape(int n, int m) {
     const bool t = opt.transpose;
-    const int new_rows = static_cast<int>(t ? m.cols() : m.rows());
-    const int new_cols = static_cast<int>(t ? m.rows() : m.cols());
-    if (new_rows != rows || new_cols != cols || t != data_transposed) view = full_view(new_rows, new_cols);
+    const int new_rows = t ? m : n, new_cols = t ? n : m;
+    if (new_rows != rows || new_cols != cols || t != data_transposed) {
+        view = full_view(new_rows, new_cols);
+        base.clear();
+        detail.clear();
+        update_range();
+    }
     rows = new_rows;
     cols = new_cols;
-    values.resize(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols));
-    for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < cols; ++c) {
-            const int q = t ? c : r, k = t ? r : c;  // data coordinates
-            float v = m(q, k);
-            if ((mask && !mask->allows(q, k)) || std::isnan(v) || std::isinf(v)) v = kMaskedValue;
-            values[static_cast<std::size_t>(r) * cols + c] = v;
-        }
-    finite_range(values.data(), values.size(), data_lo, data_hi);
-    has_masked = std::any_of(values.begin(), values.end(), [](float v) { return v > 1e37f; });
-    data_key = key;
     data_transposed = t;
-    texture_dirty = true;
+}
+
+void HeatmapView::set_block(HeatmapBlock& into, const Mat& m, int row0, int col0, int nrows, int ncols, const Mask* mask,
+                            std::uint64_t key) {
+    const bool t = data_transposed;
+    const int tr = static_cast<int>(t ? m.cols() : m.rows()), tc = static_cast<int>(t ? m.rows() : m.cols());
+    const bool exact = m.rows() == nrows && m.cols() == ncols;
+    into.r0 = t ? col0 : row0;
+    into.c0 = t ? row0 : col0;
+    into.rows = t ? ncols : nrows;
+    into.cols = t ? nrows : ncols;
+    into.tex_rows = tr;
+    into.tex_cols = tc;
+    into.values.resize(static_cast<std::size_t>(tr) * static_cast<std::size_t>(tc));
+    for (int r = 0; r < tr; ++r)
+        for (int c = 0; c < tc; ++c) {
+            const int a = t ? c : r, b = t ? r : c;  // data coordinates within the block
+            float v = m(a, b);
+            if ((exact && mask && !mask->allows(row0 + a, col0 + b)) || std::isnan(v) || std::isinf(v)) v = kMaskedValue;
+            into.values[static_cast<std::size_t>(r) * tc + c] = v;
+        }
+    into.key = key;
+    into.dirty = true;
+    update_range();
+}
+
+void HeatmapView::update_range() {
+    float lo = 0, hi = 0, l2 = 0, h2 = 0;
+    const bool a = finite_range(base.values.data(), base.values.size(), lo, hi);
+    const bool b = finite_range(detail.values.data(), detail.values.size(), l2, h2);
+    if (a && b) {
+        lo = std::min(lo, l2);
+        hi = std::max(hi, h2);
+    } else if (b) {
+        lo = l2;
+        hi = h2;
+    }
+    data_lo = lo;
+    data_hi = hi;
+    auto masked = [](const HeatmapBlock& k) { return std::any_of(k.values.begin(), k.values.end(), [](float v) { return v > 1e37f; }); };
+    has_masked = masked(base) || masked(detail);
+}
+
+bool HeatmapView::exact_value(int i, int j, float& v) const {
+    const int r = data_transposed ? j : i, c = data_transposed ? i : j;
+    for (const HeatmapBlock* k : {&detail, &base})
+        if (k->exact() && k->covers(r, c)) {
+            v = k->at(r, c);
+            return true;
+        }
+    return false;
+}
+
+float HeatmapView::upper_quantile(double q) {
+    const std::uint64_t version = base.key * 31u + detail.key + base.values.size() + detail.values.size();
+    if (version == quantile_version && q == quantile_q) return quantile_value;
+    std::vector<float> v;
+    v.reserve(base.values.size() + detail.values.size());
+    for (const HeatmapBlock* k : {&base, &detail})
+        for (const float x : k->values)
+            if (std::isfinite(x) && x < 1e37f) v.push_back(x);
+    quantile_value = 0.0f;
+    if (!v.empty()) {
+        const auto at = static_cast<std::ptrdiff_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(v.size() - 1));
+        std::nth_element(v.begin(), v.begin() + at, v.end());
+        quantile_value = v[static_cast<std::size_t>(at)];
+    }
+    quantile_version = version;
+    quantile_q = q;
+    return quantile_value;
+}
+
+void HeatmapView::visible_data_block(int& row0, int& col0, int& nrows, int& ncols) const {
+    const int r0 = std::clamp(static_cast<int>(std::floor(view.y0)), 0, std::max(rows, 0));
+    const int r1 = std::clamp(static_cast<int>(std::ceil(view.y1)), r0, std::max(rows, 0));
+    const int c0 = std::clamp(static_cast<int>(std::floor(view.x0)), 0, std::max(cols, 0));
+    const int c1 = std::clamp(static_cast<int>(std::ceil(view.x1)), c0, std::max(cols, 0));
+    row0 = data_transposed ? c0 : r0;
+    col0 = data_transposed ? r0 : c0;
+    nrows = data_transposed ? c1 - c0 : r1 - r0;
+    ncols = data_transposed ? r1 - r0 : c1 - c0;
 }
 
 void HeatmapView::range(float& lo, float& hi) const {
@@ -253,31 +352,39 @@ void HeatmapView::range(float& lo, float& hi) const {
 }
 
 void HeatmapView::release_gpu() {
-    gl::delete_texture(texture);
+    for (HeatmapBlock* k : {&base, &detail}) {
+        gl::delete_texture(k->texture);
+        k->texture_rows = k->texture_cols = 0;
+        k->dirty = true;
+    }
     gl::delete_framebuffer(fb);
-    texture_rows = texture_cols = 0;
-    texture_dirty = true;
 }
 
 namespace {
 constexpr ImU32 kSelectColor = IM_COL32(255, 214, 0, 255);
 constexpr ImU32 kHoverColor = IM_COL32(255, 255, 255, 230);
 
+// Uploads a block's values when they changed; false when it cannot be a texture.
+bool upload(HeatmapBlock& k, std::uint64_t& version) {
+    if (k.empty()) return true;
+    if (!k.dirty && k.texture) return true;
+    if (k.tex_cols > gl::max_texture_size() || k.tex_rows > gl::max_texture_size()) return false;
+    if (!k.texture || k.texture_rows != k.tex_rows || k.texture_cols != k.tex_cols) {
+        gl::delete_texture(k.texture);
+        k.texture = gl::create_texture_r32f(k.tex_cols, k.tex_rows, k.values.data());
+        k.texture_rows = k.tex_rows;
+        k.texture_cols = k.tex_cols;
+    } else {
+        gl::update_texture_r32f(k.texture, k.tex_cols, k.tex_rows, k.values.data());
+    }
+    k.dirty = false;
+    ++version;
+    return true;
+}
+
 void render_cells(HeatmapView& h, ImVec2 plot_size_px, float lo, float hi) {
     if (!ensure_shared()) return;
-    if (h.texture_dirty || !h.texture) {
-        if (h.cols > gl::max_texture_size() || h.rows > gl::max_texture_size()) return;
-        if (!h.texture || h.texture_rows != h.rows || h.texture_cols != h.cols) {
-            gl::delete_texture(h.texture);
-            h.texture = gl::create_texture_r32f(h.cols, h.rows, h.values.data());
-            h.texture_rows = h.rows;
-            h.texture_cols = h.cols;
-        } else {
-            gl::update_texture_r32f(h.texture, h.cols, h.rows, h.values.data());
-        }
-        h.texture_dirty = false;
-        ++h.texture_version;
-    }
+    if (!upload(h.base, h.texture_version) || !upload(h.detail, h.texture_version)) return;
     const int fw = std::max(1, static_cast<int>(std::lround(plot_size_px.x)));
     const int fh = std::max(1, static_cast<int>(std::lround(plot_size_px.y)));
     const bool resized = h.fb.width != fw || h.fb.height != fh || !h.fb.fbo;
@@ -298,19 +405,35 @@ void render_cells(HeatmapView& h, ImVec2 plot_size_px, float lo, float hi) {
     glDisable(GL_SCISSOR_TEST);
     glDisable(GL_BLEND);
     glUseProgram(g_gpu.program);
-    const float c = static_cast<float>(h.cols), r = static_cast<float>(h.rows);
-    glUniform4f(g_gpu.u_view, h.view.x0 / c, h.view.y0 / r, h.view.x1 / c, h.view.y1 / r);
-    glUniform1i(g_gpu.u_values, 0);
+    glUniform4f(g_gpu.u_view, h.view.x0, h.view.y0, h.view.x1, h.view.y1);
+    glUniform1i(g_gpu.u_base, 0);
+    glUniform1i(g_gpu.u_detail, 2);
     glUniform1i(g_gpu.u_lut, 1);
     glUniform1f(g_gpu.u_min, lo);
     glUniform1f(g_gpu.u_max, hi);
-    glUniform2f(g_gpu.u_cells, c, r);
+    auto block = [](GLint rect, GLint tex, const HeatmapBlock& k) {
+        if (k.empty() || !k.texture) {
+            glUniform4f(rect, 0, 0, 0, 0);
+            glUniform2f(tex, 1, 1);
+            return;
+        }
+        glUniform4f(rect, static_cast<float>(k.c0), static_cast<float>(k.r0), static_cast<float>(k.cols), static_cast<float>(k.rows));
+        glUniform2f(tex, static_cast<float>(k.tex_cols), static_cast<float>(k.tex_rows));
+    };
+    block(g_gpu.u_base_rect, g_gpu.u_base_tex, h.base);
+    block(g_gpu.u_detail_rect, g_gpu.u_detail_tex, h.detail);
     glUniform2f(g_gpu.u_cell_px, static_cast<float>(fw) / h.view.width(), static_cast<float>(fh) / h.view.height());
     glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, h.texture);
+    glBindTexture(GL_TEXTURE_2D, h.base.texture);
+    glActiveTexture(GL_TEXTURE2);
+    glBindTexture(GL_TEXTURE_2D, h.detail.texture ? h.detail.texture : h.base.texture);
     glActiveTexture(GL_TEXTURE1);
     glBindTexture(GL_TEXTURE_2D, g_gpu.lut[static_cast<std::size_t>(h.opt.colormap)]);
     gl::draw_unit_quad();
+    glBindTexture(GL_TEXTURE_2D, 0);
+    glActiveTexture(GL_TEXTURE2);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, 0);
     glActiveTexture(static_cast<GLenum>(prev_active));
     glUseProgram(static_cast<GLuint>(prev_program));
@@ -430,7 +553,7 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
         } else {
             dl->AddRectFilled(L.plot_min, L.plot_max, IM_COL32(60, 30, 30, 255));
             dl->AddText(L.plot_min, IM_COL32(255, 160, 160, 255),
-                        cols > gl::max_texture_size() || rows > gl::max_texture_size() ? "too large for a GPU texture"
+                        base.tex_cols > gl::max_texture_size() || base.tex_rows > gl::max_texture_size() ? "too large for a GPU texture"
                                                                                        : "heatmap shader failed (see the terminal)");
         }
     } else {
@@ -449,7 +572,9 @@ HeatmapResult HeatmapView::Draw(const char* id, ImVec2 size, const std::vector<s
     if (opt.show_values && L.cell_w >= num_size.x + 4 && L.cell_h >= num_size.y + 2 && (r1 - r0) * (c1 - c0) <= 4096) {
         for (int r = r0; r < r1; ++r)
             for (int c = c0; c < c1; ++c) {
-                const float v = values[static_cast<std::size_t>(r) * cols + c];
+                const HeatmapBlock& k = detail.exact() && detail.covers(r, c) ? detail : base;
+                if (!k.exact() || !k.covers(r, c)) continue;
+                const float v = k.at(r, c);
                 if (v > 1e37f) continue;
                 const float tt = hi > lo ? (v - lo) / (hi - lo) : 0.5f;
                 const ImU32 col = luminance(lut_color(lut, tt)) > 0.3f ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255);

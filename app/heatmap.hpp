@@ -92,6 +92,28 @@ struct HeatmapResult {
     ImVec2 plot_min, plot_max;
 };
 
+// A block of the matrix kept as one texture: display cells [r0, r0 + rows) × [c0, c0 + cols),
+// held as tex_rows × tex_cols values — one per cell (exact), or one per pooled bucket (long
+// sequences zoomed out; bucket (y, x) covers rows [y·rows/tex_rows, (y+1)·rows/tex_rows) as in
+// PatternTiles::overview).
+struct HeatmapBlock {
+    int r0 = 0, c0 = 0, rows = 0, cols = 0;  // display orientation (after transpose)
+    int tex_rows = 0, tex_cols = 0;
+    std::vector<float> values;               // tex_rows × tex_cols; masked = HeatmapView::kMaskedValue
+    std::uint64_t key = ~std::uint64_t(0);   // what it was made from (the caller's key)
+    // -- GPU --
+    unsigned texture = 0;
+    int texture_rows = 0, texture_cols = 0;
+    bool dirty = true;
+
+    bool empty() const { return values.empty(); }
+    bool exact() const { return !empty() && tex_rows == rows && tex_cols == cols; }
+    bool covers(int r, int c) const { return !empty() && r >= r0 && c >= c0 && r < r0 + rows && c < c0 + cols; }
+    // The value shown for display cell (r, c) (covers() must hold).
+    float at(int r, int c) const;
+    void clear();  // no values (the texture is kept for reuse)
+};
+
 struct HeatmapView {
     HeatmapOptions opt;
 
@@ -99,12 +121,11 @@ struct HeatmapView {
     std::uint64_t data_key = ~std::uint64_t(0);
     bool data_transposed = false;
     int rows = 0, cols = 0;              // display orientation (after transpose)
-    std::vector<float> values;           // rows × cols, display orientation; masked = kMaskedValue
+    // What is drawn: the base block (all of the matrix for set_data; a pooled overview for long
+    // sequences), and over it a detail block (an exact or finer part of a long sequence's matrix).
+    HeatmapBlock base, detail;
     float data_lo = 0, data_hi = 0;      // finite range of the data
     bool has_masked = false;
-    bool texture_dirty = false;
-    unsigned texture = 0;
-    int texture_rows = 0, texture_cols = 0;
     gl::Framebuffer fb;
     std::uint64_t texture_version = 0;   // +1 per upload
     std::array<float, 9> rendered{};     // what the framebuffer holds: skip the pass when unchanged
@@ -117,6 +138,25 @@ struct HeatmapView {
     bool wants_data(std::uint64_t key) const { return key != data_key || opt.transpose != data_transposed; }
     // Copies the values (n, m) in; cells the mask forbids (when `mask` is given) are hatched.
     void set_data(const Mat& m, const Mask* mask, std::uint64_t key);
+    // Long sequences: a matrix of n rows (queries) × m columns (keys), data orientation, known in
+    // blocks. `values` covers data rows [row0, row0 + rows) × columns [col0, col0 + cols): exact
+    // when it is rows × cols, else pooled buckets. Cells the mask forbids are hatched in exact
+    // blocks. Changing n or m (or the transpose) resets the view and drops both blocks.
+    void set_shape(int n, int m);
+    void set_block(HeatmapBlock& into, const Mat& values, int row0, int col0, int rows, int cols, const Mask* mask,
+                   std::uint64_t key);
+    // The value of data cell (query i, key j) when an exact block holds it.
+    bool exact_value(int i, int j, float& v) const;
+    // The range of the values held (both blocks), recomputed after set_block.
+    void update_range();
+    // The visible data cells (rows = queries, columns = keys, before transpose), rounded out.
+    void visible_data_block(int& row0, int& col0, int& nrows, int& ncols) const;
+    // The value below which a fraction `q` of the finite values held lies (both blocks; cached
+    // until the values change): a colour range that a few large weights do not wash out.
+    float upper_quantile(double q);
+    std::uint64_t quantile_version = ~std::uint64_t(0);
+    double quantile_q = -1.0;
+    float quantile_value = 0.0f;
     // The value range in use (options, else the data's).
     void range(float& lo, float& hi) const;
     // Draws into a `size` rectangle at the cursor (size <= 0: fill the available region).

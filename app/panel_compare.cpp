@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "long_view.hpp"
 #include "panels.hpp"
 
 namespace attnviz::app {
@@ -13,10 +14,15 @@ void DrawComparePanel(AppState& s) {
         ImGui::End();
         return;
     }
+    if (s.long_mode) {
+        LongModeNotice(s, "The masked-vs-unmasked comparison");
+        ImGui::End();
+        return;
+    }
     AppState::Views& v = views(s);
     const int h = std::clamp(s.sel.head, 0, s.scene.n_heads - 1);
     const Mat& masked = s.fwd.heads[static_cast<std::size_t>(h)].pattern;
-    const Mat& unmasked = s.fwd_unmasked.heads[static_cast<std::size_t>(h)].pattern;
+    const Mat& unmasked = s.unmasked().heads[static_cast<std::size_t>(h)].pattern;
     ImGui::Text("head %d, mask: %s", h, mask_type_name(s.scene.mask.type));
     SameLineIfFits(ImGui::GetFontSize() * 11);
     ExportButtons(s, "mask_difference_h" + std::to_string(h), [&] { return Mat(masked - unmasked); });

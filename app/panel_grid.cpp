@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "long_view.hpp"
 #include "panels.hpp"
 
 namespace attnviz::app {
@@ -10,6 +11,11 @@ namespace attnviz::app {
 void DrawGridPanel(AppState& s) {
     SetNextPanelLayout(kGridWindow);
     if (!ImGui::Begin(kGridWindow, &s.show_grid)) {
+        ImGui::End();
+        return;
+    }
+    if (s.long_mode) {  // each head's pooled overview (app/long_view.cpp)
+        DrawLongGrid(s);
         ImGui::End();
         return;
     }

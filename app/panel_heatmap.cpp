@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "long_view.hpp"
 #include "panels.hpp"
 
 namespace attnviz::app {
@@ -52,6 +53,14 @@ void DrawHeatmapPanel(AppState& s) {
     // -- data --
     const int h = std::clamp(s.sel.head, 0, s.scene.n_heads - 1);
     const Stage st = s.view.stage;
+    hv.opt.transpose = s.view.transpose;
+    hv.opt.show_values = s.view.show_values;
+    if (s.long_mode) {  // core's PatternTiles, tile by tile (app/long_view.cpp)
+        configure_for_stage(hv, st, s.view.colormap, s.view.auto_range);
+        DrawLongHeatmap(s, hv, h, st);
+        ImGui::End();
+        return;
+    }
     const HeadResult& head_result = s.fwd.heads[static_cast<std::size_t>(h)];
     hv.opt.transpose = s.view.transpose;
     hv.opt.show_values = s.view.show_values;

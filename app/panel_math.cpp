@@ -11,6 +11,7 @@
 #include <string>
 
 #include "panels.hpp"
+#include "long_view.hpp"
 #include "panels_lecture.hpp"
 
 namespace attnviz::app {
@@ -122,6 +123,11 @@ void DrawMathPanel(AppState& app) {
     if (!L.show_math) return;
     SetNextPanelLayout(kMathWindow);
     if (!ImGui::Begin(kMathWindow, &L.show_math)) {
+        ImGui::End();
+        return;
+    }
+    if (app.long_mode) {
+        LongModeNotice(app, "The step-by-step math");
         ImGui::End();
         return;
     }

@@ -5,6 +5,7 @@
 // [SECTION] Helpers: labels, tooltip, exports
 // [SECTION] Main menu, status line, the frame's panels
 #include "panels.hpp"
+#include "long_view.hpp"
 #include "panels_lecture.hpp"
 #include "panels_plots.hpp"
 
@@ -306,7 +307,10 @@ void DrawAllPanels(AppState& s) {
         for (const auto& p : plot_panels) {
             if (!*p.shown) continue;
             SetNextPanelLayout(p.title);
-            if (ImGui::Begin(p.title, p.shown)) p.draw(s);
+            if (ImGui::Begin(p.title, p.shown)) {
+                if (s.long_mode) LongModeNotice(s, p.title);
+                else p.draw(s);
+            }
             ImGui::End();
         }
     }

@@ -314,7 +314,7 @@ std::vector<Panel> page_panels(AppState& app) {
         Scene u = s;
         u.mask = Mask::none();
         panels.push_back(head_panel(app, s, app.fwd, h, std::string(mask_type_name(s.mask.type)) + " mask"));
-        panels.push_back(head_panel(app, u, app.fwd_unmasked, h, "no mask: later tokens leak into earlier rows"));
+        panels.push_back(head_panel(app, u, app.unmasked(), h, "no mask: later tokens leak into earlier rows"));
     } else if (compare == "scale") {
         Scene other = s;
         other.scale = !s.scale;
@@ -422,6 +422,11 @@ void DrawPresentation(AppState& app) {
     auto& L = app.lecture;
     if (!ImGui::GetIO().WantTextInput) handle_keys(app);
     if (!L.presentation) return;
+    if (app.long_mode) {
+        L.presentation = false;
+        app.set_error("presentation view: the scene is too long to show every pattern; shorten the text");
+        return;
+    }
     if (app.sel.query < 0 || app.sel.query >= app.scene.n()) app.sel.query = app.scene.n() - 1;
     app.sel.head = std::clamp(app.sel.head, 0, app.scene.n_heads - 1);
 

@@ -20,11 +20,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 #include <vector>
 
 #include "app_state.hpp"
 #include "gl.hpp"
 #include "heatmap.hpp"
+#include "long_view.hpp"
 #include "panels.hpp"
 #include "panels_lecture.hpp"
 #include "recovery.hpp"
@@ -227,6 +229,7 @@ int run_window(const WindowOptions& opt) {
     std::string last_dump;
     std::string title;
     int frame = 0;
+    int settle = 0;  // frames drawn since the long view's worker went idle
     while (!glfwWindowShouldClose(window) && !s.quit_requested) {
         const auto t0 = std::chrono::steady_clock::now();
         if (opt.frames > 0 || soaking) glfwPollEvents();
@@ -250,7 +253,11 @@ int run_window(const WindowOptions& opt) {
         if (!s.png_exports.empty()) write_png_exports(s, w, h, ImGui::GetIO().DisplayFramebufferScale);
         ++frame;
         const bool soak_done = soaking && !SoakFrame(s, soak);  // one random edit per rendered frame
-        const bool last = (opt.frames > 0 && frame >= opt.frames) || soak_done;
+        bool last = (opt.frames > 0 && frame >= opt.frames) || soak_done;
+        if (last && !soak_done && !opt.screenshot.empty() && !long_settled(s, settle)) {
+            last = false;  // a long sequence's overview is still being computed: the picture waits for it
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
         if (last && !opt.screenshot.empty()) {
             if (!gl::write_png(opt.screenshot, w, h, gl::read_pixels(0, 0, w, h)))
                 std::cerr << "attnviz: could not write " << opt.screenshot << "\n";
@@ -321,7 +328,9 @@ int run_render(const RenderOptions& opt) {
         return 1;
     }
     std::vector<unsigned char> px;
-    for (int frame = 0; frame < 3; ++frame) {
+    int settle = 0;
+    for (int frame = 0;; ++frame) {
+        if (frame >= 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         ImGuiIO& io = ImGui::GetIO();
@@ -342,8 +351,11 @@ int run_render(const RenderOptions& opt) {
         glClearColor(0.08f, 0.08f, 0.10f, 1.0f);
         glClear(GL_COLOR_BUFFER_BIT);
         ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-        if (frame == 2) px = gl::read_pixels(0, 0, opt.width, opt.height);
+        // three frames (auto-sized widgets settle on the second); a long sequence's overview first
+        const bool done = frame >= 2 && long_settled(s, settle);
+        if (done) px = gl::read_pixels(0, 0, opt.width, opt.height);
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
+        if (done) break;
     }
     const bool ok = gl::write_png(opt.out, opt.width, opt.height, px);
     gl::delete_framebuffer(target);

@@ -13,9 +13,11 @@
 #include "heatmap.hpp"
 #include "panels.hpp"
 #include "scene_io.hpp"
+#include "ui_helpers.hpp"
 
 using namespace attnviz;
 using namespace attnviz::app;
+using attnviz::test::HeadlessImGui;
 
 // ---------------------------------------------------------------------------------------------
 // Colormaps: endpoints against matplotlib's published colours
@@ -151,8 +153,8 @@ TEST_CASE("heatmap data: transpose, mask hatching, range options") {
     v.set_data(m, &causal, 1);
     CHECK(v.rows == 2);
     CHECK(v.cols == 3);
-    CHECK(v.values[1] == HeatmapView::kMaskedValue);  // (0, 1) is masked
-    CHECK(v.values[3] == 4.0f);
+    CHECK(v.base.values[1] == HeatmapView::kMaskedValue);  // (0, 1) is masked
+    CHECK(v.base.values[3] == 4.0f);
     CHECK(v.data_lo == 1.0f);
     CHECK(v.data_hi == 5.0f);  // 6 sits at (1, 2): masked, not in the range
     v.opt.transpose = true;
@@ -160,7 +162,7 @@ TEST_CASE("heatmap data: transpose, mask hatching, range options") {
     v.set_data(m, nullptr, 1);
     CHECK(v.rows == 3);
     CHECK(v.cols == 2);
-    CHECK(v.values[2 * 2 + 1] == 6.0f);  // display (2, 1) = data (1, 2)
+    CHECK(v.base.values[2 * 2 + 1] == 6.0f);  // display (2, 1) = data (1, 2)
     float lo = 0, hi = 0;
     v.range(lo, hi);
     CHECK(lo == 1.0f);
@@ -175,41 +177,6 @@ TEST_CASE("heatmap data: transpose, mask hatching, range options") {
 // The real panels in ImGui frames without a renderer
 // ---------------------------------------------------------------------------------------------
 namespace {
-struct HeadlessImGui {
-    HeadlessImGui() {
-        gl::mark_available(false);
-        ImGui::CreateContext();
-        ImGuiIO& io = ImGui::GetIO();
-        io.DisplaySize = ImVec2(1280, 720);
-        io.DeltaTime = 1.0f / 60.0f;
-        io.IniFilename = nullptr;
-        unsigned char* px = nullptr;
-        int w = 0, h = 0;
-        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
-    }
-    ~HeadlessImGui() { ImGui::DestroyContext(); }
-    void frame(AppState& s) {
-        ImGui::NewFrame();
-        DrawAllPanels(s);
-        ImGui::Render();
-    }
-    // The centre of cell (r, c) of an n_rows × n_cols plot whose rectangle is `rect`.
-    static ImVec2 cell_centre(const std::array<float, 4>& rect, int r, int c, int n_rows, int n_cols) {
-        return ImVec2(rect[0] + (static_cast<float>(c) + 0.5f) * (rect[2] - rect[0]) / static_cast<float>(n_cols),
-                      rect[1] + (static_cast<float>(r) + 0.5f) * (rect[3] - rect[1]) / static_cast<float>(n_rows));
-    }
-    static ImVec2 centre(const std::array<float, 4>& rect) { return ImVec2((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2); }
-    void click(AppState& s, ImVec2 p) {
-        ImGuiIO& io = ImGui::GetIO();
-        io.MousePos = p;
-        frame(s);
-        io.MouseDown[0] = true;
-        frame(s);
-        io.MouseDown[0] = false;
-        frame(s);
-    }
-};
-
 AppState default_state() {
     AppState s;
     s.set_scene(load_scene(std::string(ATTNVIZ_SCENES) + "/01_adjectives_update_nouns.json"), "");

@@ -1,0 +1,510 @@
+// attnviz app — long sequences (see long_view.hpp).
+//
+// [SECTION] Statistics: build, incremental updates
+// [SECTION] Requests: what the heatmap needs for the current view
+// [SECTION] Panels: heatmap, grid, notice
+#include "long_view.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <imgui.h>
+
+#include "app_state.hpp"
+#include "incremental.hpp"
+#include "panels.hpp"
+
+namespace attnviz::app {
+
+namespace {
+LongView& long_view(AppState& s) {
+    if (!s.long_view) s.long_view = std::make_shared<LongView>();
+    return *s.long_view;
+}
+
+// A key from a few numbers (FNV-1a over their bytes): different requests, different keys.
+std::uint64_t mix_key(std::initializer_list<std::int64_t> parts) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (const std::int64_t p : parts)
+        for (int b = 0; b < 8; ++b) {
+            h ^= static_cast<std::uint64_t>(p >> (8 * b)) & 0xFFu;
+            h *= 1099511628211ull;
+        }
+    return h | 1u;  // never 0 (0 = nothing asked)
+}
+
+std::string thousands(std::int64_t v) {
+    std::string s = std::to_string(v);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+}  // namespace
+
+std::shared_ptr<const PatternTiles> LongView::ready(std::uint64_t generation) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!tiles || tiles_busy || tiles_generation != generation) return nullptr;
+    return tiles;
+}
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Statistics
+// ---------------------------------------------------------------------------------------------
+void long_rebuild(AppState& s) {
+    LongView& lv = long_view(s);
+    lv.jobs.cancel_all_and_wait();
+    {
+        std::lock_guard<std::mutex> lock(lv.mu);
+        lv.tiles.reset();  // frees the old statistics before the new ones are built
+        lv.tiles_busy = false;
+        lv.build_cancelled = false;
+        lv.build_error.clear();
+        lv.base_done.reset();
+        lv.detail_done.reset();
+        lv.grid_done.clear();
+    }
+    lv.base_asked = lv.detail_asked = lv.grid_asked = 0;
+    lv.base_cancelled = false;
+    auto scene = std::make_shared<const Scene>(s.scene);
+    const std::uint64_t gen = s.generation;
+    char label[128];
+    std::snprintf(label, sizeof label, "softmax statistics: %s tokens \xC3\x97 %d heads", thousands(s.scene.n()).c_str(), s.scene.n_heads);
+    LongView* p = &lv;
+    lv.jobs.submit(LongView::kBuild, label, [p, scene, gen](Progress& progress) {
+        auto t = std::make_shared<PatternTiles>();
+        try {
+            if (!t->build(*scene, &progress)) {
+                std::lock_guard<std::mutex> lock(p->mu);
+                p->build_cancelled = true;
+                return;
+            }
+        } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(p->mu);
+            p->build_error = e.what();
+            return;
+        }
+        std::lock_guard<std::mutex> lock(p->mu);
+        p->tiles = std::move(t);
+        p->tiles_generation = gen;
+    });
+}
+
+bool long_update(AppState& s, std::uint64_t from_generation, int kind, int index) {
+    if (!s.long_view) return false;
+    LongView& lv = *s.long_view;
+    lv.jobs.cancel_all_and_wait();
+    std::shared_ptr<PatternTiles> t;
+    {
+        std::lock_guard<std::mutex> lock(lv.mu);
+        if (!lv.tiles || lv.tiles_busy || lv.tiles_generation != from_generation) return false;
+        t = lv.tiles;
+        lv.base_done.reset();
+        lv.detail_done.reset();
+        lv.grid_done.clear();
+    }
+    lv.base_asked = lv.detail_asked = lv.grid_asked = 0;
+    const std::uint64_t gen = s.generation;
+    try {
+        if (kind == static_cast<int>(SceneChange::Kind::Token)) {
+            t->update_token(s.scene, index);
+        } else if (kind == static_cast<int>(SceneChange::Kind::Output)) {
+            t->update_output(s.scene);
+        } else if (kind == static_cast<int>(SceneChange::Kind::HeadWeights)) {
+            const double work = static_cast<double>(t->n()) * t->m() * t->d_head();
+            if (work <= 6.7e7) {  // ~0.1 s or less: here
+                t->update_head(s.scene, index);
+            } else {  // on the worker; the heatmap waits for it
+                {
+                    std::lock_guard<std::mutex> lock(lv.mu);
+                    lv.tiles_busy = true;
+                }
+                auto scene = std::make_shared<const Scene>(s.scene);
+                LongView* p = &lv;
+                lv.jobs.submit(LongView::kBuild, "softmax statistics of head " + std::to_string(index),
+                               [p, t, scene, index, gen](Progress&) {
+                                   t->update_head(*scene, index);
+                                   std::lock_guard<std::mutex> lock(p->mu);
+                                   p->tiles_busy = false;
+                                   p->tiles_generation = gen;
+                               });
+                return true;
+            }
+        } else {
+            return false;
+        }
+    } catch (const std::exception&) {
+        return false;  // sizes changed after all: rebuild
+    }
+    std::lock_guard<std::mutex> lock(lv.mu);
+    lv.tiles_generation = gen;
+    return true;
+}
+
+void long_release(AppState& s) {
+    if (!s.long_view) return;
+    s.long_view->jobs.cancel_all_and_wait();
+    s.long_view.reset();
+}
+
+bool long_progress(const AppState& s, std::string& label, double& fraction) {
+    if (!s.long_view) return false;
+    const JobRunner::Status st = s.long_view->jobs.current();
+    if (!st.running) return false;
+    label = st.label;
+    fraction = st.fraction;
+    return true;
+}
+
+bool long_settled(const AppState& s, int& settle) {
+    if (!s.long_mode || !s.long_view) return true;
+    if (s.long_view->jobs.busy()) {
+        settle = 0;
+        return false;
+    }
+    return ++settle > 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Requests
+// ---------------------------------------------------------------------------------------------
+namespace {
+// A block around the visible one: `grow` of its size more on each side, inside [0, limit).
+void grow_block(int& at, int& len, double grow, int limit) {
+    const int extra = static_cast<int>(len * grow);
+    const int a = std::max(0, at - extra), b = std::min(limit, at + len + extra);
+    at = a;
+    len = b - a;
+}
+
+bool contains(int a0, int alen, int b0, int blen) { return b0 >= a0 && b0 + blen <= a0 + alen; }
+
+void ask_block(LongView& lv, int kind, std::uint64_t key, std::shared_ptr<const PatternTiles> tiles, int head, Stage st,
+               bool exact, int row0, int col0, int rows, int cols, int tex_rows, int tex_cols, Pool pool, const char* what) {
+    char label[160];
+    if (exact)
+        std::snprintf(label, sizeof label, "%s: exact %s \xC3\x97 %s cells of head %d", what, thousands(rows).c_str(),
+                      thousands(cols).c_str(), head);
+    else
+        std::snprintf(label, sizeof label, "%s: %s \xC3\x97 %s cells of head %d pooled (%s) to %d \xC3\x97 %d", what,
+                      thousands(rows).c_str(), thousands(cols).c_str(), head, pool == Pool::Max ? "max" : "mean", tex_rows, tex_cols);
+    LongView* p = &lv;
+    lv.jobs.submit(kind, label, [=](Progress& progress) {
+        LongView::Result r;
+        r.key = key;
+        r.row0 = row0;
+        r.col0 = col0;
+        r.rows = rows;
+        r.cols = cols;
+        if (exact) {
+            r.values = tiles->stage_tile(head, st, row0, col0, rows, cols);
+        } else if (!tiles->overview(head, row0, col0, rows, cols, tex_cols, tex_rows, pool, r.values, &progress)) {
+            return;  // cancelled
+        }
+        std::lock_guard<std::mutex> lock(p->mu);
+        (kind == LongView::kBase ? p->base_done : p->detail_done) = std::move(r);
+    });
+}
+
+// Takes a finished result into a block of the view when it is the one wanted.
+void take(LongView& lv, std::optional<LongView::Result>& slot, HeatmapView& hv, HeatmapBlock& into, std::uint64_t want,
+          const Mask* mask) {
+    std::optional<LongView::Result> r;
+    {
+        std::lock_guard<std::mutex> lock(lv.mu);
+        if (!slot) return;
+        r = std::move(slot);
+        slot.reset();
+    }
+    if (r->key != want) return;
+    hv.set_block(into, r->values, r->row0, r->col0, r->rows, r->cols, mask, r->key);
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Panels
+// ---------------------------------------------------------------------------------------------
+namespace {
+// Progress of the worker's job and a Cancel button; returns whether something runs.
+bool progress_line(AppState& s, LongView& lv) {
+    const JobRunner::Status st = lv.jobs.current();
+    if (!st.running) return false;
+    ImGui::PushStyleColor(ImGuiCol_PlotHistogram, ImVec4(0.35f, 0.6f, 0.95f, 1.0f));
+    char overlay[32];
+    if (st.fraction > 0.0) std::snprintf(overlay, sizeof overlay, "%.0f%%", st.fraction * 100.0);
+    else std::snprintf(overlay, sizeof overlay, "working\xE2\x80\xA6");
+    ImGui::ProgressBar(static_cast<float>(st.fraction), ImVec2(ImGui::GetFontSize() * 10, 0), overlay);
+    ImGui::PopStyleColor();
+    MarkItem(s, "long.progress");
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Cancel")) {
+        lv.jobs.cancel(st.kind);
+        if (st.kind == LongView::kBase) lv.base_cancelled = true;
+    }
+    MarkItem(s, "long.cancel");
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", st.label.c_str());
+    return true;
+}
+
+void long_tooltip(const AppState& s, const PatternTiles& t, int head, int i, int j) {
+    if (i < 0 || j < 0 || i >= t.n() || j >= t.m()) return;
+    const Sequence& keys = s.scene.source ? *s.scene.source : s.scene.input;
+    const float raw = t.score(head, i, j);
+    const HeadStats& hs = t.head(head);
+    ImGui::BeginTooltip();
+    ImGui::Text("head %d   query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", head, i, s.scene.input.tokens[static_cast<std::size_t>(i)].text.c_str(),
+                j, keys.tokens[static_cast<std::size_t>(j)].text.c_str());
+    ImGui::Separator();
+    if (ImGui::BeginTable("##cell", 2)) {
+        auto row = [](const char* name, const char* fmt, auto... args) {
+            ImGui::TableNextRow();
+            ImGui::TableSetColumnIndex(0);
+            ImGui::TextUnformatted(name);
+            ImGui::TableSetColumnIndex(1);
+            ImGui::Text(fmt, args...);
+        };
+        row("q\xC2\xB7k (raw score)", "%.6g", static_cast<double>(raw));
+        row("logit (scaled)", "%.6g", static_cast<double>(raw * t.logit_factor()));
+        row("mask", "%s", t.mask().allows(i, j) ? "allowed" : "masked (\xE2\x88\x92\xE2\x88\x9E before softmax)");
+        row("weight (softmax)", "%.6g", static_cast<double>(t.cell(head, i, j)));
+        row("row max logit", "%.6g (key %d)", static_cast<double>(hs.row_max[static_cast<std::size_t>(i)]), hs.row_argmax[static_cast<std::size_t>(i)]);
+        row("row \xCE\xA3 exp(logit \xE2\x88\x92 max)", "%.6g", static_cast<double>(hs.row_sum[static_cast<std::size_t>(i)]));
+        ImGui::EndTable();
+    }
+    ImGui::EndTooltip();
+}
+}  // namespace
+
+void DrawLongHeatmap(AppState& s, HeatmapView& hv, int head, Stage st) {
+    LongView& lv = long_view(s);
+    const int n = s.scene.n(), m = s.scene.m();
+    const std::int64_t cells = static_cast<std::int64_t>(n) * m;
+    const bool whole_exact = cells <= kLongExactCells;
+    const Pool pool = lv.pool == 0 ? Pool::Max : Pool::Mean;
+
+    // -- controls of long mode --
+    ImGui::TextColored(ImVec4(0.55f, 0.8f, 1.0f, 1.0f), "long sequence: %s \xC3\x97 %s", thousands(n).c_str(), thousands(m).c_str());
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Every pattern at once would not fit in memory: the view shows a pooled overview of the whole\n"
+                          "pattern and, zoomed in, the exact cells of what you see, computed on demand from the\n"
+                          "per-row softmax statistics (row max and sum, as FlashAttention keeps them).");
+    if (!whole_exact) {
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+        const char* pools[] = {"max pool", "mean pool"};
+        ImGui::Combo("##pool", &lv.pool, pools, 2);
+        MarkItem(s, "long.pool");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Zoomed out, a pixel covers many cells: show their largest weight (max) or their mean");
+    }
+    const bool running = progress_line(s, lv);
+
+    std::shared_ptr<const PatternTiles> tiles = lv.ready(s.generation);
+    {
+        std::lock_guard<std::mutex> lock(lv.mu);
+        if (!tiles && !lv.build_error.empty()) {
+            ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "could not compute the statistics: %s", lv.build_error.c_str());
+        } else if (!tiles && lv.build_cancelled) {
+            ImGui::TextDisabled("computing the statistics was cancelled");
+        }
+    }
+    if (!tiles && !running && !s.long_view->jobs.busy()) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Compute")) long_rebuild(s);
+        MarkItem(s, "long.compute");
+    }
+
+    // -- what is shown changes: drop blocks of another head, stage or pooling --
+    const bool transposed_changed = hv.opt.transpose != hv.data_transposed;
+    hv.set_shape(n, m);
+    if (transposed_changed || lv.shown_head != head || lv.shown_stage != static_cast<int>(st) || lv.shown_pool != lv.pool) {
+        hv.base.clear();
+        hv.detail.clear();
+        hv.update_range();
+        lv.base_asked = lv.detail_asked = 0;
+        lv.base_cancelled = false;
+        lv.shown_head = head;
+        lv.shown_stage = static_cast<int>(st);
+        lv.shown_pool = lv.pool;
+    }
+    if (lv.shown_generation != s.generation) {
+        // an edit: the exact block is quick to recompute, the overview is kept until its update comes
+        hv.detail.clear();
+        hv.update_range();
+        lv.detail_asked = 0;
+        lv.base_cancelled = false;
+        lv.shown_generation = s.generation;
+    }
+    const bool masked_stage = st == Stage::Masked || st == Stage::Pattern;
+    const Mask* mask = masked_stage ? &s.scene.mask : nullptr;
+
+    // -- base: the whole matrix, exact when small enough, else the pooled softmax weights --
+    std::uint64_t want_base = 0;
+    if (whole_exact) want_base = mix_key({static_cast<std::int64_t>(s.generation), head, static_cast<int>(st), 1});
+    else if (st == Stage::Pattern) want_base = mix_key({static_cast<std::int64_t>(s.generation), head, 2, lv.pool});
+    if (want_base) take(lv, lv.base_done, hv, hv.base, want_base, mask);
+    if (tiles && want_base && hv.base.key != want_base && lv.base_asked != want_base && !lv.base_cancelled) {
+        const int tr = whole_exact ? n : std::min(n, kLongOverviewSize), tc = whole_exact ? m : std::min(m, kLongOverviewSize);
+        ask_block(lv, LongView::kBase, want_base, tiles, head, st, whole_exact, 0, 0, n, m, tr, tc, pool, "overview");
+        lv.base_asked = want_base;
+    }
+    if (!want_base && !hv.base.empty()) {
+        hv.base.clear();
+        hv.update_range();
+    }
+
+    // -- detail: the visible block, exact when it is small enough, else pooled finer --
+    if (!whole_exact) {
+        int r0 = 0, c0 = 0, vr = 0, vc = 0;
+        hv.visible_data_block(r0, c0, vr, vc);
+        const std::int64_t visible = static_cast<std::int64_t>(vr) * vc;
+        const bool exact = visible > 0 && visible <= kLongExactCells / 4;
+        const bool finer = !exact && st == Stage::Pattern && visible > 0 && (vr * 2 <= n || vc * 2 <= m);
+        const bool covered = lv.detail_asked != 0 && contains(lv.detail_row0, lv.detail_rows, r0, vr) &&
+                             contains(lv.detail_col0, lv.detail_cols, c0, vc);
+        // a pooled block is redone when the zoom changed by 2× (its buckets would be too coarse or too fine)
+        const bool scale_ok = exact || (lv.detail_rows > 0 && vr * 2 > lv.detail_rows / 2 && vr * 2 <= lv.detail_rows * 2);
+        take(lv, lv.detail_done, hv, hv.detail, lv.detail_asked, exact ? mask : nullptr);
+        if (tiles && (exact || finer) && !(covered && scale_ok)) {
+            int br0 = r0, bc0 = c0, brows = vr, bcols = vc;
+            grow_block(br0, brows, exact ? 0.5 : 0.25, n);
+            grow_block(bc0, bcols, exact ? 0.5 : 0.25, m);
+            const std::uint64_t want = mix_key({static_cast<std::int64_t>(s.generation), head, static_cast<int>(st), lv.pool, br0, bc0, brows,
+                                                bcols, exact ? 1 : 0});
+            const ImVec2 px(hv.last_layout.plot_max.x - hv.last_layout.plot_min.x, hv.last_layout.plot_max.y - hv.last_layout.plot_min.y);
+            const int tr = exact ? brows : std::clamp(static_cast<int>(px.y * brows / std::max(vr, 1)), 1, std::min(brows, 2 * kLongOverviewSize));
+            const int tc = exact ? bcols : std::clamp(static_cast<int>(px.x * bcols / std::max(vc, 1)), 1, std::min(bcols, 2 * kLongOverviewSize));
+            ask_block(lv, LongView::kDetail, want, tiles, head, st, exact, br0, bc0, brows, bcols, tr, tc, pool, "visible block");
+            lv.detail_asked = want;
+            lv.detail_row0 = br0;
+            lv.detail_col0 = bc0;
+            lv.detail_rows = brows;
+            lv.detail_cols = bcols;
+        }
+        if (!exact && !finer && !hv.detail.empty()) {
+            hv.detail.clear();
+            hv.update_range();
+            lv.detail_asked = 0;
+        }
+    }
+    if (!whole_exact && st != Stage::Pattern && hv.detail.empty()) {
+        char zoom[96];
+        std::snprintf(zoom, sizeof zoom, "zoom in (mouse wheel) to at most ~%s cells to see %s", thousands(kLongExactCells / 4).c_str(),
+                      stage_name(st));
+        ImGui::TextDisabled("%s", zoom);
+    }
+
+    // auto range: 0 to the 99.5th percentile of what is held, so that the few large weights of a
+    // long sequence (its first rows see few keys) do not leave everything else one colour
+    if (s.view.auto_range && st == Stage::Pattern) {
+        const float hi = hv.upper_quantile(0.995);
+        if (hi > 0.0f) {
+            hv.opt.vmin = 0.0f;
+            hv.opt.vmax = hi;
+        }
+    }
+
+    // -- the plot --
+    const auto& rows = query_labels(s);
+    const auto& cols = key_labels(s);
+    HeatmapResult r = hv.Draw("long_heatmap", ImVec2(0, 0), rows, cols, s.sel.query, s.sel.key, s.sel.shown_hover_query, s.sel.shown_hover_key);
+    s.ui_rects["heatmap.plot"] = {r.plot_min.x, r.plot_min.y, r.plot_max.x, r.plot_max.y};
+    if (r.hovered) {
+        s.sel.hover_query = r.hover_row;
+        s.sel.hover_key = r.hover_col;
+        if (tiles) long_tooltip(s, *tiles, head, r.hover_row, r.hover_col);
+    }
+    if (r.clicked) {
+        const bool same = s.sel.query == r.hover_row && s.sel.key == r.hover_col;
+        s.sel.query = same ? -1 : r.hover_row;
+        s.sel.key = same ? -1 : r.hover_col;
+    }
+}
+
+void DrawLongGrid(AppState& s) {
+    LongView& lv = long_view(s);
+    AppState::Views& v = views(s);
+    const int heads = s.scene.n_heads, n = s.scene.n(), m = s.scene.m();
+    v.grid.resize(static_cast<std::size_t>(heads));
+    std::shared_ptr<const PatternTiles> tiles = lv.ready(s.generation);
+    ImGui::TextDisabled("each head pooled (%s) to %d \xC3\x97 %d, its own colour scale", lv.pool == 0 ? "max" : "mean", std::min(n, kLongGridSize), std::min(m, kLongGridSize));
+    const Pool pool = lv.pool == 0 ? Pool::Max : Pool::Mean;
+    auto key_of = [&](int t) { return mix_key({static_cast<std::int64_t>(s.generation), t, lv.pool, 3}); };
+    // ask for every head's overview (one job each, after the heatmap's own requests)
+    const std::uint64_t asked = mix_key({static_cast<std::int64_t>(s.generation), lv.pool, heads});
+    if (tiles && lv.grid_asked != asked) {
+        lv.grid_asked = asked;
+        {
+            std::lock_guard<std::mutex> lock(lv.mu);
+            lv.grid_done.clear();
+        }
+        LongView* p = &lv;
+        for (int t = 0; t <= heads; ++t) {
+            const int head = t == heads ? -1 : t;
+            const std::uint64_t key = key_of(t);
+            char label[96];
+            std::snprintf(label, sizeof label, "all heads: %s", head < 0 ? "average" : ("head " + std::to_string(head)).c_str());
+            lv.jobs.submit(LongView::kGrid + t, label, [p, tiles, head, key, n, m, pool](Progress& progress) {
+                LongView::Result r;
+                r.key = key;
+                r.rows = n;
+                r.cols = m;
+                if (!tiles->overview(head, 0, 0, n, m, std::min(m, kLongGridSize), std::min(n, kLongGridSize), pool, r.values, &progress)) return;
+                std::lock_guard<std::mutex> lock(p->mu);
+                p->grid_done.push_back(std::move(r));
+            });
+        }
+    }
+    std::vector<LongView::Result> done;
+    {
+        std::lock_guard<std::mutex> lock(lv.mu);
+        done.swap(lv.grid_done);
+    }
+    const int tiles_n = heads + 1;
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float title_h = ImGui::GetTextLineHeightWithSpacing();
+    const ImGuiStyle& stl = ImGui::GetStyle();
+    const int cols = grid_columns(tiles_n, avail.x, avail.y, title_h + stl.ItemSpacing.y, 1.0f);
+    const int rows = (tiles_n + cols - 1) / cols;
+    const float tile_w = std::floor((avail.x - stl.ItemSpacing.x * static_cast<float>(cols - 1)) / static_cast<float>(cols));
+    const float tile_h = std::floor((avail.y - static_cast<float>(rows) * (title_h + stl.ItemSpacing.y)) / static_cast<float>(rows));
+    static const std::vector<std::string> no_labels;
+    for (int t = 0; t < tiles_n; ++t) {
+        const bool avg = t == heads;
+        HeatmapView& hv = avg ? v.grid_average : v.grid[static_cast<std::size_t>(t)];
+        hv.opt.transpose = s.view.transpose;
+        hv.opt.show_labels = false;
+        hv.opt.show_colorbar = false;
+        hv.opt.show_values = false;
+        hv.opt.interactive = false;
+        hv.set_shape(n, m);
+        for (const auto& r : done)
+            if (r.key == key_of(t)) hv.set_block(hv.base, r.values, 0, 0, n, m, nullptr, r.key);
+        configure_for_stage(hv, Stage::Pattern, s.view.colormap, true);
+        if (const float hi = hv.upper_quantile(0.995); hi > 0.0f) hv.opt.vmax = hi;  // each tile its own scale
+        if (t % cols != 0) ImGui::SameLine();
+        ImGui::BeginGroup();
+        const bool selected = !avg && t == s.sel.head;
+        const std::string title = avg ? "average of " + std::to_string(heads) + " heads" : "head " + std::to_string(t) + (selected ? " (selected)" : "");
+        const bool current = hv.base.key == key_of(t);
+        if (selected) ImGui::TextColored(ImVec4(1.0f, 0.84f, 0.0f, 1.0f), "%s%s", ellipsize(title, tile_w).c_str(), current ? "" : " \xE2\x80\xA6");
+        else ImGui::Text("%s%s", ellipsize(title, tile_w).c_str(), current ? "" : " \xE2\x80\xA6");
+        ImGui::PushID(t);
+        const HeatmapResult r = hv.Draw("tile", ImVec2(tile_w, tile_h), no_labels, no_labels, s.sel.query, s.sel.key);
+        ImGui::PopID();
+        s.ui_rects[avg ? std::string("grid.average") : "grid.head" + std::to_string(t)] = {r.plot_min.x, r.plot_min.y, r.plot_max.x, r.plot_max.y};
+        if (selected)
+            ImGui::GetWindowDrawList()->AddRect(ImVec2(r.plot_min.x - 3, r.plot_min.y - 3), ImVec2(r.plot_max.x + 3, r.plot_max.y + 3),
+                                                IM_COL32(255, 214, 0, 255), 0, 0, 2.0f);
+        ImGui::EndGroup();
+        if (r.hovered && tiles && !avg) long_tooltip(s, *tiles, t, r.hover_row, r.hover_col);
+        if (!avg && r.clicked) s.sel.head = t;
+    }
+}
+
+void LongModeNotice(const AppState& s, const char* what) {
+    ImGui::TextWrapped("%s needs every attention pattern of the scene at once; with %s tokens and %d heads that would not fit in "
+                       "memory. The attention heatmap and the all-heads grid show this scene tile by tile. Shorten the text (or use "
+                       "fewer heads) to use this view.",
+                       what, thousands(s.scene.n()).c_str(), s.scene.n_heads);
+}
+
+}  // namespace attnviz::app
