@@ -132,6 +132,28 @@ void BM_ClassifyChange(benchmark::State& state) {
 }
 BENCHMARK(BM_ClassifyChange)->ArgNames({"given", "n"})->Args({0, 64})->Args({1, 64})->Args({0, 32768})->Args({1, 32768})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// ---- set_text with one word changed (drawn rows of unchanged words are copied, not redrawn) -----
+void BM_SetTextOneWord(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    std::string text;
+    for (int i = 0; i < n; ++i) {
+        int k = i % 3000;
+        std::string w = "w";
+        do {
+            w += static_cast<char>('a' + k % 26);
+            k /= 26;
+        } while (k);
+        text += (i ? " " : "") + w;
+    }
+    Scene s = make_scene({"a"}, 768, 12, 64, 1);
+    set_text(s, text);
+    std::string edited = text;
+    edited[edited.find(' ', edited.size() / 2) + 1] = 'Z';  // the first letter of one word
+    int k = 0;
+    for (auto _ : state) set_text(s, (k ^= 1) ? edited : text);
+}
+BENCHMARK(BM_SetTextOneWord)->ArgName("n")->Arg(64)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 #include <unordered_map>
 
 #include "random.hpp"
@@ -159,12 +160,50 @@ Mat resized_keep(const Mat& m, const Mat& drawn) {
     return out;
 }
 
+// Drawn embeddings (tokens.size(), d_model) of `tokens`. A drawn row depends only on the token's
+// text, the seed and d_model, so a text seen before is copied, not drawn again: from `old_rows`
+// (drawn for `old_tokens` with the same seed and d_model — the same position first, then any
+// position) or from an earlier token of the list. An edit of one token of a long text then
+// draws one row and copies the others (O(d_model) each instead of d_model normal draws).
+Mat drawn_rows(const std::vector<Token>& tokens, std::uint64_t seed, int d_model,
+               const std::vector<Token>* old_tokens = nullptr, const Mat* old_rows = nullptr) {
+    const int n = static_cast<int>(tokens.size());
+    const int n_old = old_tokens && old_rows ? static_cast<int>(old_tokens->size()) : 0;
+    Mat e(n, d_model);  // (n, d_model)
+    std::unordered_map<std::string_view, const float*> known;  // text → a row holding its embedding
+    bool old_indexed = false;
+    for (int i = 0; i < n; ++i) {
+        const std::string& text = tokens[static_cast<std::size_t>(i)].text;
+        float* row = e.row(i).data();
+        if (i < n_old && (*old_tokens)[static_cast<std::size_t>(i)].text == text) {
+            std::copy_n(old_rows->row(i).data(), d_model, row);
+            continue;
+        }
+        if (!old_indexed) {  // only when some token moved or changed
+            for (int k = 0; k < n_old; ++k) known.emplace((*old_tokens)[static_cast<std::size_t>(k)].text, old_rows->row(k).data());
+            old_indexed = true;
+        }
+        auto it = known.find(text);
+        if (it != known.end()) {
+            std::copy_n(it->second, d_model, row);
+        } else {
+            e.row(i) = token_embedding(text, seed, d_model);
+            known.emplace(text, row);
+        }
+    }
+    return e;
+}
+
 void fill_sequence(Sequence& seq, std::uint64_t seed, int d_model) {
     const int n = seq.size();
     if (seq.embeddings_given && seq.embeddings.rows() == n && seq.embeddings.cols() == d_model) return;
+    if (!seq.embeddings_given) {
+        seq.embeddings = drawn_rows(seq.tokens, seed, d_model);
+        return;
+    }
     Mat e(n, d_model);
     for (int i = 0; i < n; ++i) {
-        if (seq.embeddings_given && i < seq.embeddings.rows()) {
+        if (i < seq.embeddings.rows()) {
             e.row(i) = resized_keep(seq.embeddings.row(i), token_embedding(seq.tokens[i].text, seed, d_model));
         } else {
             e.row(i) = token_embedding(seq.tokens[i].text, seed, d_model);
@@ -174,7 +213,8 @@ void fill_sequence(Sequence& seq, std::uint64_t seed, int d_model) {
 }
 
 // New tokens for a sequence whose embeddings were given: a token keeps the vector of an old
-// token with the same text (a small vocabulary), others are drawn from the seed.
+// token with the same text (a small vocabulary), others are drawn from the seed. Drawn
+// embeddings: rows of unchanged texts are copied from the old rows (drawn_rows).
 void retokenize(Sequence& seq, std::vector<Token> tokens, std::uint64_t seed, int d_model) {
     if (seq.embeddings_given) {
         std::unordered_map<std::string, int> vocab;
@@ -188,8 +228,11 @@ void retokenize(Sequence& seq, std::vector<Token> tokens, std::uint64_t seed, in
         seq.embeddings = std::move(e);
         seq.tokens = std::move(tokens);
     } else {
+        // The old rows were drawn with this seed and d_model (a scene is always filled).
+        const bool reusable = seq.embeddings.rows() == seq.size() && seq.embeddings.cols() == d_model;
+        seq.embeddings = reusable ? drawn_rows(tokens, seed, d_model, &seq.tokens, &seq.embeddings)
+                                  : drawn_rows(tokens, seed, d_model);
         seq.tokens = std::move(tokens);
-        fill_sequence(seq, seed, d_model);
     }
 }
 

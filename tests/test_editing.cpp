@@ -107,3 +107,64 @@ TEST_CASE("seed and re-randomize") {
     rerandomize(s, 4);
     CHECK_MAT(s.heads[0].W[kQuery], drawn_projection(4, 0, kQuery, 8, 4), 0.0f);
 }
+
+namespace {
+// Every row of `s`'s drawn embeddings is token_embedding(text, seed, d_model) of its token —
+// the definition, drawn here one row at a time — and `s` equals a scene made fresh for its tokens.
+void check_drawn_like_fresh(const Scene& s) {
+    REQUIRE_FALSE(s.input.embeddings_given);
+    REQUIRE(s.input.embeddings.rows() == s.n());
+    for (int i = 0; i < s.n(); ++i) {
+        CAPTURE(i);
+        const RowVec want = token_embedding(s.input.tokens[static_cast<std::size_t>(i)].text, s.seed, s.d_model);
+        CHECK(RowVec(s.input.embeddings.row(i)) == want);  // bit for bit
+    }
+    const Scene fresh = make_scene(token_texts(s.input.tokens), s.d_model, s.n_heads, s.d_head, s.seed);
+    CHECK(s.input.embeddings == fresh.input.embeddings);
+    for (int h = 0; h < s.n_heads; ++h)
+        for (int p = 0; p < 3; ++p) CHECK(s.heads[h].W[p] == fresh.heads[h].W[p]);
+    CHECK(s.W_O == fresh.W_O);
+}
+}  // namespace
+
+TEST_CASE("set_text/set_tokens copy the drawn rows of unchanged words: the same scene as drawn fresh") {
+    Scene s = make_scene({"x"}, 24, 2, 12, 77);
+    set_text(s, "the cat sat on the mat and the dog sat too");
+    check_drawn_like_fresh(s);
+    const int n = s.n();
+    // One word changed: the same number of tokens, one row drawn, the others copied.
+    set_text(s, "the cat sat on the hat and the dog sat too");
+    CHECK(s.n() == n);
+    check_drawn_like_fresh(s);
+    // Words inserted at the front: every old word moved (rows found by text, not position).
+    set_text(s, "yesterday evening the cat sat on the hat and the dog sat too");
+    CHECK(s.n() > n);
+    check_drawn_like_fresh(s);
+    // Words removed and repeated words.
+    set_text(s, "dog dog cat dog new new");
+    check_drawn_like_fresh(s);
+    set_tokens(s, {"dog", "owl", "cat", "dog", "owl"});
+    check_drawn_like_fresh(s);
+    set_tokens(s, {});
+    check_drawn_like_fresh(s);
+    set_tokens(s, {"a", "b"});
+    check_drawn_like_fresh(s);
+    // A new seed or d_model redraws everything (the old rows do not fit).
+    set_seed(s, 78);
+    set_text(s, "a b c");
+    check_drawn_like_fresh(s);
+    set_d_model(s, 36);
+    set_text(s, "a b d");
+    check_drawn_like_fresh(s);
+}
+
+TEST_CASE("set_source_text reuses drawn rows the same way") {
+    Scene s = make_scene({"q"}, 16, 2, 8, 5);
+    set_source_text(s, "one two three four");
+    set_source_text(s, "one two five four three");
+    REQUIRE(s.source);
+    REQUIRE(s.source->size() >= 5);
+    for (int i = 0; i < s.m(); ++i)
+        CHECK(RowVec(s.source->embeddings.row(i)) ==
+              token_embedding(s.source->tokens[static_cast<std::size_t>(i)].text, 5, 16));
+}
