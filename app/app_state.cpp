@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "long_view.hpp"
+#include "panels.hpp"
 #include "scene_io.hpp"
 
 namespace attnviz::app {
@@ -158,9 +159,18 @@ std::string AppState::state_json() const {
     if (long_mode) {
         std::string label;
         double fraction = 0.0;
-        const bool busy = long_progress(*this, label, fraction);
-        j["long_busy"] = busy || (long_view && long_view->jobs.busy());
-        j["long_ready"] = long_view && long_view->ready(generation) != nullptr;
+        nlohmann::json l;
+        l["job"] = long_progress(*this, label, fraction) ? label : "";
+        l["fraction"] = fraction;
+        l["busy"] = long_view && long_view->jobs.busy();
+        l["ready"] = long_view && long_view->ready(generation) != nullptr;
+        if (views) {
+            const HeatmapView& hv = views->heatmap;
+            l["view"] = {hv.view.x0, hv.view.y0, hv.view.x1, hv.view.y1};
+            l["overview"] = !hv.base.empty();
+            l["detail_exact"] = hv.detail.exact();
+        }
+        j["long"] = l;
     }
     j["d_model"] = scene.d_model;
     j["n_heads"] = scene.n_heads;

@@ -316,9 +316,9 @@ float HeatmapView::upper_quantile(double q) {
     if (version == quantile_version && q == quantile_q) return quantile_value;
     std::vector<float> v;
     v.reserve(base.values.size() + detail.values.size());
-    for (const HeatmapBlock* k : {&base, &detail})
-        for (const float x : k->values)
-            if (std::isfinite(x) && x < 1e37f) v.push_back(x);
+    // the finer block where there is one (what a zoomed-in view shows), else the base
+    for (const float x : (detail.empty() ? base : detail).values)
+        if (std::isfinite(x) && x < 1e37f) v.push_back(x);
     quantile_value = 0.0f;
     if (!v.empty()) {
         const auto at = static_cast<std::ptrdiff_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(v.size() - 1));

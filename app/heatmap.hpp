@@ -151,8 +151,9 @@ struct HeatmapView {
     void update_range();
     // The visible data cells (rows = queries, columns = keys, before transpose), rounded out.
     void visible_data_block(int& row0, int& col0, int& nrows, int& ncols) const;
-    // The value below which a fraction `q` of the finite values held lies (both blocks; cached
-    // until the values change): a colour range that a few large weights do not wash out.
+    // The value below which a fraction `q` of the finite values held lies (of the detail block
+    // when there is one, else of the base; cached until the values change): a colour range that a
+    // few large weights do not wash out.
     float upper_quantile(double q);
     std::uint64_t quantile_version = ~std::uint64_t(0);
     double quantile_q = -1.0;

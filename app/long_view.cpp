@@ -361,7 +361,9 @@ void DrawLongHeatmap(AppState& s, HeatmapView& hv, int head, Stage st) {
         const bool covered = lv.detail_asked != 0 && contains(lv.detail_row0, lv.detail_rows, r0, vr) &&
                              contains(lv.detail_col0, lv.detail_cols, c0, vc);
         // a pooled block is redone when the zoom changed by 2× (its buckets would be too coarse or too fine)
-        const bool scale_ok = exact || (lv.detail_rows > 0 && vr * 2 > lv.detail_rows / 2 && vr * 2 <= lv.detail_rows * 2);
+        // (and an exact block is wanted once the view is small enough, whatever pooled block is held)
+        const bool scale_ok = exact ? lv.detail_exact_asked
+                                    : lv.detail_exact_asked || (lv.detail_rows > 0 && vr * 2 > lv.detail_rows / 2 && vr * 2 <= lv.detail_rows * 2);
         take(lv, lv.detail_done, hv, hv.detail, lv.detail_asked, exact ? mask : nullptr);
         if (tiles && (exact || finer) && !(covered && scale_ok)) {
             int br0 = r0, bc0 = c0, brows = vr, bcols = vc;
@@ -374,6 +376,7 @@ void DrawLongHeatmap(AppState& s, HeatmapView& hv, int head, Stage st) {
             const int tc = exact ? bcols : std::clamp(static_cast<int>(px.x * bcols / std::max(vc, 1)), 1, std::min(bcols, 2 * kLongOverviewSize));
             ask_block(lv, LongView::kDetail, want, tiles, head, st, exact, br0, bc0, brows, bcols, tr, tc, pool, "visible block");
             lv.detail_asked = want;
+            lv.detail_exact_asked = exact;
             lv.detail_row0 = br0;
             lv.detail_col0 = bc0;
             lv.detail_rows = brows;

@@ -49,6 +49,7 @@ struct LongView {
     // -- UI thread only --
     std::uint64_t base_asked = 0, detail_asked = 0, grid_asked = 0;  // keys last requested
     int detail_row0 = 0, detail_col0 = 0, detail_rows = 0, detail_cols = 0;  // block last requested
+    bool detail_exact_asked = false;
     bool base_cancelled = false;
     std::uint64_t shown_generation = 0;     // generation the heatmap's blocks come from
     int shown_head = -1, shown_stage = -1, shown_pool = -1;

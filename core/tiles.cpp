@@ -364,6 +364,26 @@ bool PatternTiles::overview(int head, int row0, int col0, int rows, int cols, in
                                      (col_start[static_cast<std::size_t>(x) + 1] - col_start[static_cast<std::size_t>(x)]);
                 bucket[x] = static_cast<float>(bucket[x] / cells);
             }
+        // Buckets where the mask allows no cell at all are NaN (a view draws them as masked, not as
+        // weight 0). The keys rows r0..r1 may see lie in [lo, hi]; for a dense band (none, causal,
+        // sliding window) every key of that interval is allowed to some row, else look cell by cell.
+        int lo = 0, hi = -1;
+        mask_.block_key_range(r0, r1, m_, lo, hi);
+        for (int x = 0; x < width; ++x) {
+            const int j0 = std::max(col_start[static_cast<std::size_t>(x)], lo);
+            const int j1 = std::min(col_start[static_cast<std::size_t>(x) + 1], hi + 1);
+            bool reached = j1 > j0;
+            if (reached && !mask_.dense_band()) {
+                reached = false;
+                for (int i = r0; i < r1 && !reached; ++i)
+                    for (int j = j0; j < j1; ++j)
+                        if (mask_.allows(i, j)) {
+                            reached = true;
+                            break;
+                        }
+            }
+            if (!reached) bucket[x] = std::numeric_limits<float>::quiet_NaN();
+        }
         if (progress) progress->done += r1 - r0;
     });
     if (stopped) return false;

@@ -292,3 +292,26 @@ TEST_CASE("long mode: statistics built on the worker, a token edit updates them 
     CHECK(s.fwd.heads.size() == 12);
     CHECK_FALSE(s.long_view);
 }
+
+TEST_CASE("long mode: Cancel stops the statistics; Compute starts them again") {
+    HeadlessImGui ui;
+    AppState s;
+    s.set_scene(long_scene(4096), "");  // ~1 s of work on the worker: long enough to click Cancel
+    REQUIRE(s.long_mode);
+    for (int f = 0; f < 500 && !s.ui_rects.count("long.cancel"); ++f) {  // until the worker has started
+        ui.frame(s);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    REQUIRE(s.ui_rects.count("long.cancel"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["long.cancel"]));
+    s.long_view->jobs.wait_idle();
+    ui.frame(s);
+    CHECK_FALSE(s.long_view->ready(s.generation));
+    REQUIRE(s.ui_rects.count("long.compute"));  // offered again
+    CHECK_FALSE(s.ui_rects.count("long.progress"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["long.compute"]));
+    s.long_view->jobs.wait_idle();
+    CHECK(s.long_view->ready(s.generation));
+    // and the scene the user made is untouched by the cancel
+    CHECK(s.scene.n() == 4096);
+}

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <thread>
@@ -68,7 +69,9 @@ void check_against_forward(const PatternTiles& t, const Forward& f, const Scene&
 }
 
 // Pooling done here, cell by cell, from the full pattern.
-Mat pooled(const Mat& p, int width, int height, Pool pool) {
+// Pooling worked out cell by cell; a bucket whose every cell `mask` forbids (the block starts at
+// row0, col0 of the pattern) is NaN.
+Mat pooled(const Mat& p, int width, int height, Pool pool, const Mask* mask = nullptr, int row0 = 0, int col0 = 0) {
     const Eigen::Index n = p.rows(), m = p.cols();
     Mat out(height, width);
     for (int y = 0; y < height; ++y)
@@ -76,12 +79,28 @@ Mat pooled(const Mat& p, int width, int height, Pool pool) {
             const Eigen::Index r0 = y * n / height, r1 = (y + 1) * n / height;
             const Eigen::Index c0 = x * m / width, c1 = (x + 1) * m / width;
             double acc = 0;
+            bool any = mask == nullptr;
             for (Eigen::Index i = r0; i < r1; ++i)
-                for (Eigen::Index j = c0; j < c1; ++j)
+                for (Eigen::Index j = c0; j < c1; ++j) {
                     acc = pool == Pool::Max ? std::max(acc, static_cast<double>(p(i, j))) : acc + p(i, j);
-            out(y, x) = static_cast<float>(pool == Pool::Max ? acc : acc / static_cast<double>((r1 - r0) * (c1 - c0)));
+                    if (mask && mask->allows(row0 + static_cast<int>(i), col0 + static_cast<int>(j))) any = true;
+                }
+            out(y, x) = !any ? std::numeric_limits<float>::quiet_NaN()
+                             : static_cast<float>(pool == Pool::Max ? acc : acc / static_cast<double>((r1 - r0) * (c1 - c0)));
         }
     return out;
+}
+
+// NaN in the same places, then CHECK_MAT on the rest.
+void check_pooled(const Mat& got, const Mat& want, float tol) {
+    REQUIRE(got.rows() == want.rows());
+    REQUIRE(got.cols() == want.cols());
+    int nan_mismatch = 0;
+    for (Eigen::Index i = 0; i < got.rows(); ++i)
+        for (Eigen::Index j = 0; j < got.cols(); ++j)
+            if (std::isnan(got(i, j)) != std::isnan(want(i, j))) ++nan_mismatch;
+    CHECK_MESSAGE(nan_mismatch == 0, nan_mismatch << " buckets are NaN (all masked) in one matrix only");
+    CHECK_MAT(Mat(got.array().isNaN().select(0.0f, got)), Mat(want.array().isNaN().select(0.0f, want)), tol);
 }
 
 }  // namespace
@@ -127,16 +146,20 @@ TEST_CASE("overview pools the pattern (max and mean) into buckets that need not 
     Mat out;
     for (Pool pool : {Pool::Max, Pool::Mean}) {
         REQUIRE(t.overview(1, 7, 11, pool, out));
-        CHECK_MAT(out, pooled(f.heads[1].pattern, 7, 11, pool), 2e-6f);
+        check_pooled(out, pooled(f.heads[1].pattern, 7, 11, pool, &s.mask), 2e-6f);
         REQUIRE(t.overview(-1, 13, 5, pool, out));  // all heads: the average pattern
-        CHECK_MAT(out, pooled(average_pattern(f), 13, 5, pool), 2e-6f);
+        check_pooled(out, pooled(average_pattern(f), 13, 5, pool, &s.mask), 2e-6f);
     }
     // Mean pooling into a single bucket: every row sums to 1, so the mean is n / (n·m) = 1/m.
     REQUIRE(t.overview(0, 1, 1, Pool::Mean, out));
     CHECK(out(0, 0) == doctest::Approx(1.0 / 130.0));
-    // Asking for more buckets than cells gives one bucket per cell: the pattern itself.
+    // Asking for more buckets than cells gives one bucket per cell: the pattern itself, NaN
+    // above the diagonal (causal: key j > query i is masked).
     REQUIRE(t.overview(0, 1000, 1000, Pool::Max, out));
-    CHECK_MAT(out, f.heads[0].pattern, 2e-6f);
+    Mat want = f.heads[0].pattern;
+    for (int i = 0; i < 130; ++i)
+        for (int j = i + 1; j < 130; ++j) want(i, j) = std::numeric_limits<float>::quiet_NaN();
+    check_pooled(out, want, 2e-6f);
 }
 
 TEST_CASE("build and overview on a worker thread report progress and can be cancelled") {
@@ -399,21 +422,21 @@ TEST_CASE("region overviews equal pooling the full forward's pattern by hand") {
                     CAPTURE(pool == Pool::Max);
                     const Mat& p = h == -1 ? avg : f.heads[static_cast<std::size_t>(h)].pattern;
                     const Mat want = pooled(Mat(p.block(g.r0, g.c0, g.rows, g.cols)), std::min(g.width, g.cols),
-                                            std::min(g.height, g.rows), pool);
+                                            std::min(g.height, g.rows), pool, &s.mask, g.r0, g.c0);
                     Mat got;
                     REQUIRE(t.overview(h, g.r0, g.c0, g.rows, g.cols, g.width, g.height, pool, got, nullptr, 1));
-                    CHECK_MAT(got, want, 2e-6f);
+                    check_pooled(got, want, 2e-6f);
                 }
         }
         // The whole-pattern overview is the region (0, 0, n, m).
         Mat whole, region;
         REQUIRE(t.overview(1, 13, 9, Pool::Mean, whole));
         REQUIRE(t.overview(1, 0, 0, n, n, 13, 9, Pool::Mean, region));
-        CHECK_MAT(whole, region, 0.0f);
+        check_pooled(whole, region, 0.0f);
     }
 }
 
-TEST_CASE("region overview: a causal region above the diagonal is all 0; bad regions are refused") {
+TEST_CASE("region overview: a causal region above the diagonal is all masked (NaN); bad regions are refused") {
     const int n = 150;
     const Scene s = tiles_scene(n, 24, 2, 8, 5, Mask::causal());
     PatternTiles t;
@@ -424,7 +447,7 @@ TEST_CASE("region overview: a causal region above the diagonal is all 0; bad reg
         REQUIRE(t.overview(-1, 0, 60, 40, 70, 8, 4, pool, out));
         CHECK(out.rows() == 4);
         CHECK(out.cols() == 8);
-        CHECK(out.cwiseAbs().maxCoeff() == 0.0f);
+        CHECK(out.array().isNaN().all());
     }
     // Row 0 of a causal pattern is (1, 0, 0, …): the max over the one-row region [0,1) × [0,10)
     // is 1 and the mean is 1/10.
