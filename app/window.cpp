@@ -240,7 +240,7 @@ int run_window(const WindowOptions& opt) {
             passes_start = views(s).heatmap.render_passes;
             cpu_start_ms = process_cpu_ms();
         }
-        if (opt.frames > 0 || soaking) glfwPollEvents();
+        if (opt.frames > 0 || soaking || opt.animate_view) glfwPollEvents();  // as fast as it can draw
         else glfwWaitEventsTimeout(0.05);  // idle at ~20 frames/s, wake at once on input
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
