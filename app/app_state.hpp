@@ -83,6 +83,7 @@ struct AppState {
     int workspace = 0;               // 0: attention patterns, 1: embeddings & weights
     bool quit_requested = false;
     bool reset_layout = false;       // place every panel at its default rectangle next frame
+    int animate_view_frame = -1;     // --animate-view: this frame's number (the heatmap's view follows animate_view()); -1 = off
     std::string text_input;          // tokens panel: the text box while it is being edited
     std::string source_input;        // tokens panel: the source text box
     int token_edit = -1;             // tokens panel: the chip being edited (-1: none)

@@ -99,7 +99,9 @@ int run_cli(int argc, char** argv) {
     cli.add_option("--height", win.height, "Window height")->check(CLI::Range(240, 16384));
     cli.add_flag("--presentation", win.presentation, "Start in the presentation view (F5 toggles it)");  // [lecture]
 
-    cli.add_flag("--frame-stats", win.frame_stats, "With --frames: print the median and 95th-percentile frame time");
+    cli.add_flag("--frame-stats", win.frame_stats, "With --frames: print the median and 95th-percentile frame time, and the time from launch to the first frame");
+    cli.add_flag("--animate-view", win.animate_view,
+                 "Move the main heatmap's view along a fixed pan/zoom path every frame (with --frames --frame-stats: pan/zoom frame time)");
     cli.add_option("--dump-state", win.dump_state, "Write the app state (JSON) to this file whenever it changes (for scripts and tests)");
 
     cli.add_option("--ui-scale", win.ui_scale, "Scale fonts and sizes (e.g. 2 for a projector); default: the monitor's DPI scale")

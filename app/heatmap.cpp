@@ -394,6 +394,7 @@ void render_cells(HeatmapView& h, ImVec2 plot_size_px, float lo, float hi) {
                                       static_cast<float>(h.opt.colormap), static_cast<float>(fw * 16384 + fh)};
     if (!resized && now == h.rendered) return;
     h.rendered = now;
+    ++h.render_passes;
     GLint prev_fbo = 0, prev_viewport[4] = {0, 0, 0, 0}, prev_program = 0, prev_active = 0;
     glGetIntegerv(GL_FRAMEBUFFER_BINDING, &prev_fbo);
     glGetIntegerv(GL_VIEWPORT, prev_viewport);

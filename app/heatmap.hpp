@@ -128,6 +128,7 @@ struct HeatmapView {
     bool has_masked = false;
     gl::Framebuffer fb;
     std::uint64_t texture_version = 0;   // +1 per upload
+    std::uint64_t render_passes = 0;     // +1 per colour pass into the framebuffer (--frame-stats --animate-view)
     std::array<float, 9> rendered{};     // what the framebuffer holds: skip the pass when unchanged
     CellView view;
     HeatmapLayout last_layout;

@@ -12,6 +12,7 @@
 
 #include "app_state.hpp"
 #include "incremental.hpp"
+#include "measure.hpp"
 #include "panels.hpp"
 
 namespace attnviz::app {
@@ -33,10 +34,16 @@ std::uint64_t mix_key(std::initializer_list<std::int64_t> parts) {
     return h | 1u;  // never 0 (0 = nothing asked)
 }
 
+// 32768 -> "32,768"
 std::string thousands(std::int64_t v) {
-    std::string s = std::to_string(v);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-    return s;
+    char digits[32];
+    const int len = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(v));
+    std::string out;
+    for (int i = 0; i < len; ++i) {
+        if (i > 0 && digits[i - 1] != '-' && (len - i) % 3 == 0) out.push_back(',');
+        out.push_back(digits[i]);
+    }
+    return out;
 }
 }  // namespace
 
@@ -119,7 +126,9 @@ bool long_update(AppState& s, std::uint64_t from_generation, int kind, int index
                 }
                 auto scene = std::make_shared<const Scene>(s.scene);
                 LongView* p = &lv;
-                lv.jobs.submit(LongView::kBuild, "softmax statistics of head " + std::to_string(index),
+                char label[64];
+                std::snprintf(label, sizeof label, "softmax statistics of head %d", index);
+                lv.jobs.submit(LongView::kBuild, label,
                                [p, t, scene, index, gen](Progress&) {
                                    t->update_head(*scene, index);
                                    std::lock_guard<std::mutex> lock(p->mu);
@@ -333,6 +342,7 @@ void DrawLongHeatmap(AppState& s, HeatmapView& hv, int head, Stage st) {
         lv.base_cancelled = false;
         lv.shown_generation = s.generation;
     }
+    if (s.animate_view_frame >= 0) hv.view = animate_view(s.animate_view_frame, hv.rows, hv.cols);  // --animate-view
     const bool masked_stage = st == Stage::Masked || st == Stage::Pattern;
     const Mask* mask = masked_stage ? &s.scene.mask : nullptr;
 
@@ -444,7 +454,8 @@ void DrawLongGrid(AppState& s) {
             const int head = t == heads ? -1 : t;
             const std::uint64_t key = key_of(t);
             char label[96];
-            std::snprintf(label, sizeof label, "all heads: %s", head < 0 ? "average" : ("head " + std::to_string(head)).c_str());
+            if (head < 0) std::snprintf(label, sizeof label, "all heads: the average");
+            else std::snprintf(label, sizeof label, "all heads: head %d", head);
             lv.jobs.submit(LongView::kGrid + t, label, [p, tiles, head, key, n, m, pool](Progress& progress) {
                 LongView::Result r;
                 r.key = key;
@@ -486,14 +497,19 @@ void DrawLongGrid(AppState& s) {
         if (t % cols != 0) ImGui::SameLine();
         ImGui::BeginGroup();
         const bool selected = !avg && t == s.sel.head;
-        const std::string title = avg ? "average of " + std::to_string(heads) + " heads" : "head " + std::to_string(t) + (selected ? " (selected)" : "");
+        char title_buf[64];
+        if (avg) std::snprintf(title_buf, sizeof title_buf, "average of %d heads", heads);
+        else std::snprintf(title_buf, sizeof title_buf, "head %d%s", t, selected ? " (selected)" : "");
+        const std::string title = title_buf;
         const bool current = hv.base.key == key_of(t);
         if (selected) ImGui::TextColored(ImVec4(1.0f, 0.84f, 0.0f, 1.0f), "%s%s", ellipsize(title, tile_w).c_str(), current ? "" : " \xE2\x80\xA6");
         else ImGui::Text("%s%s", ellipsize(title, tile_w).c_str(), current ? "" : " \xE2\x80\xA6");
         ImGui::PushID(t);
         const HeatmapResult r = hv.Draw("tile", ImVec2(tile_w, tile_h), no_labels, no_labels, s.sel.query, s.sel.key);
         ImGui::PopID();
-        s.ui_rects[avg ? std::string("grid.average") : "grid.head" + std::to_string(t)] = {r.plot_min.x, r.plot_min.y, r.plot_max.x, r.plot_max.y};
+        char rect_name[32];
+        std::snprintf(rect_name, sizeof rect_name, avg ? "grid.average" : "grid.head%d", t);
+        s.ui_rects[rect_name] = {r.plot_min.x, r.plot_min.y, r.plot_max.x, r.plot_max.y};
         if (selected)
             ImGui::GetWindowDrawList()->AddRect(ImVec2(r.plot_min.x - 3, r.plot_min.y - 3), ImVec2(r.plot_max.x + 3, r.plot_max.y + 3),
                                                 IM_COL32(255, 214, 0, 255), 0, 0, 2.0f);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "long_view.hpp"
+#include "measure.hpp"
 #include "panels.hpp"
 
 namespace attnviz::app {
@@ -79,6 +80,7 @@ void DrawHeatmapPanel(AppState& s) {
     // -- the heatmap --
     const auto& rows = query_labels(s);
     const auto& cols = key_labels(s);
+    if (s.animate_view_frame >= 0) hv.view = animate_view(s.animate_view_frame, hv.rows, hv.cols);  // --animate-view
     HeatmapResult r = hv.Draw("heatmap", ImVec2(0, 0), rows, cols, s.sel.query, s.sel.key, s.sel.shown_hover_query, s.sel.shown_hover_key);
     s.ui_rects["heatmap.plot"] = {r.plot_min.x, r.plot_min.y, r.plot_max.x, r.plot_max.y};
     if (r.hovered) {

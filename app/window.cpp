@@ -27,6 +27,7 @@
 #include "gl.hpp"
 #include "heatmap.hpp"
 #include "long_view.hpp"
+#include "measure.hpp"
 #include "panels.hpp"
 #include "panels_lecture.hpp"
 #include "recovery.hpp"
@@ -175,6 +176,8 @@ void write_png_exports(AppState& s, int fb_w, int fb_h, ImVec2 scale) {
     s.png_exports.clear();
 }
 
+constexpr std::size_t kWarmupFrames = 3;  // left out of --frame-stats: they build fonts and textures
+
 void keyboard_shortcuts(AppState& s) {
     const ImGuiIO& io = ImGui::GetIO();
     if (!io.KeyCtrl || io.WantTextInput) return;
@@ -187,24 +190,20 @@ void keyboard_shortcuts(AppState& s) {
     }
 }
 
-// Nearest-rank percentile (p in (0, 1]).
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0.0;
-    std::sort(v.begin(), v.end());
-    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
-    return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // [SECTION] The window loop
 // ---------------------------------------------------------------------------------------------
 int run_window(const WindowOptions& opt) {
+    // start-up milestones, in ms since the process started (printed with --frame-stats)
+    const double t_enter = ms_since_process_start();
     AppState s;
     if (!load_into(s, opt.scene_path.empty() ? default_scene_path() : opt.scene_path)) return 2;
+    const double t_scene = ms_since_process_start();
     GLFWwindow* window = open_window(opt.width, opt.height, true);
     if (!window) return 1;
+    const double t_window = ms_since_process_start();
     glfwSwapInterval(opt.frames > 0 ? 0 : 1);
     float xs = 1.0f, ys = 1.0f;
     glfwGetWindowContentScale(window, &xs, &ys);
@@ -212,6 +211,8 @@ int run_window(const WindowOptions& opt) {
     const float ui_scale = opt.ui_scale > 0.0f ? opt.ui_scale : std::clamp(std::max(xs, ys), 1.0f, 4.0f);
     setup_imgui(window, ui_scale, ranges);
     InitLectureFonts(s, std::round(kBaseFontPx * ui_scale));  // math glyphs + the projector fonts
+    ImGui::GetIO().Fonts->Build();  // here rather than inside the first frame, so start-up shows its cost apart
+    const double t_fonts = ms_since_process_start();
     s.config_dir = config_dir();
     const std::string ini = s.config_dir.empty() ? std::string() : s.config_dir + "/imgui.ini";
     ImGui::GetIO().IniFilename = ini.empty() ? nullptr : ini.c_str();
@@ -221,18 +222,28 @@ int run_window(const WindowOptions& opt) {
     s.lecture.presentation = opt.presentation;
     ApplyViewPresets(s);
     RecoveryInit(s, opt.reliability);  // autosave; offers to restore after a crash
+    const double t_ui = ms_since_process_start();
     SoakRun soak;
     const bool soaking = opt.reliability.soak > 0;
     if (soaking) SoakBegin(s, soak, opt.reliability.soak, opt.reliability.soak_seed);
 
     std::vector<double> frame_ms;
+    double first_frame_ms = -1.0;
     std::string last_dump;
     std::string title;
     int frame = 0;
     int settle = 0;  // frames drawn since the long view's worker went idle
+    std::uint64_t texture_version_start = 0, passes_start = 0;  // --animate-view: uploads must not grow, passes must
+    double cpu_start_ms = 0.0;  // process CPU time when the measured frames begin
     while (!glfwWindowShouldClose(window) && !s.quit_requested) {
         const auto t0 = std::chrono::steady_clock::now();
-        if (opt.frames > 0 || soaking) glfwPollEvents();
+        if (opt.animate_view) s.animate_view_frame = frame;
+        if (frame == static_cast<int>(kWarmupFrames)) {
+            texture_version_start = views(s).heatmap.texture_version;
+            passes_start = views(s).heatmap.render_passes;
+            cpu_start_ms = process_cpu_ms();
+        }
+        if (opt.frames > 0 || soaking || opt.animate_view) glfwPollEvents();  // as fast as it can draw
         else glfwWaitEventsTimeout(0.05);  // idle at ~20 frames/s, wake at once on input
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
@@ -278,15 +289,32 @@ int run_window(const WindowOptions& opt) {
         }
         glfwSwapBuffers(window);
         frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        if (frame == 1) first_frame_ms = ms_since_process_start();
+        if (frame == 1 && opt.frame_stats) {
+            // at once (flushed), so a script can time the launch to this line from outside
+            std::printf("first_frame_ms %.1f  (since the process started; at run_window %.1f, scene loaded %.1f, window open %.1f, "
+                        "fonts built %.1f, UI set up %.1f, first frame %.1f ms to draw)\n",
+                        first_frame_ms, t_enter, t_scene, t_window, t_fonts, t_ui, frame_ms.front());
+            std::fflush(stdout);
+        }
         if (last) break;
     }
     if (opt.frame_stats) {
         // the first frames build fonts and textures: report them apart
-        const std::size_t skip = std::min<std::size_t>(frame_ms.size(), 3);
-        const std::vector<double> steady(frame_ms.begin() + static_cast<std::ptrdiff_t>(skip), frame_ms.end());
-        std::printf("frames %zu  median %.2f ms  p95 %.2f ms  max %.2f ms  (first %zu frames excluded)\n", steady.size(),
-                    percentile(steady, 0.5), percentile(steady, 0.95), steady.empty() ? 0.0 : *std::max_element(steady.begin(), steady.end()),
-                    skip);
+        const FrameStats st = frame_stats(frame_ms, kWarmupFrames);
+        const double cpu_per_frame = st.frames > 0 ? (process_cpu_ms() - cpu_start_ms) / static_cast<double>(st.frames) : 0.0;
+        std::printf("frames %zu  median %.2f ms  p95 %.2f ms  max %.2f ms  (first %zu frames excluded)  fps %.1f  first_frame_ms %.1f"
+                    "  cpu_ms_per_frame %.2f",
+                    st.frames, st.median_ms, st.p95_ms, st.max_ms, st.skipped, st.fps, first_frame_ms, cpu_per_frame);
+        if (opt.animate_view) {
+            // over the measured frames: texture uploads (should be 0) and colour passes (one per frame)
+            const HeatmapView& hv = views(s).heatmap;
+            std::printf("  heatmap %dx%d  texture_version %llu -> %llu  colour_passes %llu", hv.rows, hv.cols,
+                        static_cast<unsigned long long>(texture_version_start), static_cast<unsigned long long>(hv.texture_version),
+                        static_cast<unsigned long long>(hv.render_passes - passes_start));
+        }
+        std::printf("\n");
+        std::fflush(stdout);
     }
     if (ImGui::GetIO().IniFilename) ImGui::SaveIniSettingsToDisk(ImGui::GetIO().IniFilename);
     RecoveryShutdown(s);  // a normal exit: pending autosave written, marked clean

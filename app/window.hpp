@@ -17,6 +17,7 @@ struct WindowOptions {
     float ui_scale = 0.0f;    // fonts and sizes ×k (projectors); 0 = the monitor's content scale
     ReliabilityOptions reliability;  // autosave, restore, soak (app/recovery.hpp)
     bool presentation = false;  // [lecture] start in the presentation view (F5)
+    bool animate_view = false;  // move the main heatmap's view along a fixed pan/zoom path every frame (app/measure.hpp)
 };
 
 // Opens the window and runs until it is closed. Returns the process exit code.

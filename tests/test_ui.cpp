@@ -356,3 +356,26 @@ TEST_CASE("tokens panel: click a chip to select it, then delete or insert a toke
     // causal: the new first token ("fluffy") attends only to itself
     CHECK(s.fwd.heads[0].pattern(0, 0) == doctest::Approx(1.0f));
 }
+
+TEST_CASE("--animate-view: the heatmap panel shows animate_view()'s view of each frame") {
+    HeadlessImGui ui;
+    AppState s = default_state();
+    std::vector<std::string> words;
+    for (int i = 0; i < 300; ++i) words.push_back(std::string("w").append(std::to_string(i)));
+    REQUIRE(s.edit([&](Scene& x) { set_tokens(x, words); }));
+    s.animate_view_frame = 0;
+    ui.frame(s);
+    ui.frame(s);
+    CHECK(views(s).heatmap.view.x0 == 0.0f);  // frame 0: the whole 300 × 300 matrix
+    CHECK(views(s).heatmap.view.x1 == doctest::Approx(300.0f));
+    s.animate_view_frame = 60;  // half-way: 64 × 64 cells around the middle, 150 ± 32
+    ui.frame(s);
+    const CellView v = views(s).heatmap.view;
+    CHECK(v.x0 == doctest::Approx(118.0f));
+    CHECK(v.x1 == doctest::Approx(182.0f));
+    CHECK(v.y0 == doctest::Approx(118.0f));
+    CHECK(v.y1 == doctest::Approx(182.0f));
+    s.animate_view_frame = -1;  // off: the view stays where it is
+    ui.frame(s);
+    CHECK(views(s).heatmap.view.x0 == doctest::Approx(118.0f));
+}
