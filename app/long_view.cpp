@@ -14,6 +14,7 @@
 #include "incremental.hpp"
 #include "measure.hpp"
 #include "panels.hpp"
+#include "scene_io.hpp"
 
 namespace attnviz::app {
 
@@ -304,9 +305,47 @@ void DrawLongHeatmap(AppState& s, HeatmapView& hv, int head, Stage st) {
         MarkItem(s, "long.pool");
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("Zoomed out, a pixel covers many cells: show their largest weight (max) or their mean");
     }
+    std::shared_ptr<const PatternTiles> ready_tiles = lv.ready(s.generation);
+    {
+        // Export: the window as PNG, and the visible cells exactly (zoomed in far enough) as CSV
+        static const char* const stage_keys[] = {"raw", "scaled", "masked", "pattern"};
+        int r0 = 0, c0 = 0, vr = 0, vc = 0;
+        hv.visible_data_block(r0, c0, vr, vc);
+        const bool can = ready_tiles && vr > 0 && vc > 0 && static_cast<std::int64_t>(vr) * vc <= kLongExactCells;
+        char what[96];
+        std::snprintf(what, sizeof what, "%s_h%d_q%d-%d_k%d-%d", stage_keys[static_cast<int>(st)], head, r0, r0 + vr - 1, c0,
+                      c0 + vc - 1);
+        const std::string base = export_base(s, what);
+        SameLineIfFits(ImGui::CalcTextSize("Export PNG Export CSV").x + ImGui::GetStyle().FramePadding.x * 4 +
+                       ImGui::GetStyle().ItemSpacing.x * 2);
+        const ImVec2 wmin = ImGui::GetWindowPos();
+        if (ImGui::Button("Export PNG"))
+            s.png_exports.push_back({base + ".png", wmin.x, wmin.y, wmin.x + ImGui::GetWindowWidth(), wmin.y + ImGui::GetWindowHeight()});
+        MarkItem(s, "long.export_png");
+        ImGui::SameLine();
+        ImGui::BeginDisabled(!can);
+        if (ImGui::Button("Export CSV")) {
+            const Mat block = ready_tiles->stage_tile(head, st, r0, c0, vr, vc);
+            const auto& ql = query_labels(s);
+            const auto& kl = key_labels(s);
+            const std::vector<std::string> rl(ql.begin() + r0, ql.begin() + r0 + vr), cl(kl.begin() + c0, kl.begin() + c0 + vc);
+            try {
+                write_file_atomic(base + ".csv", matrix_csv(block, &rl, &cl));
+                s.set_info("wrote " + base + ".csv");
+            } catch (const SceneError& e) {
+                s.set_error(std::string("export CSV: ") + e.what());
+            }
+        }
+        ImGui::EndDisabled();
+        MarkItem(s, "long.export_csv");
+        if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) {
+            if (can) ImGui::SetTooltip("Save the visible cells (queries %d..%d, keys %d..%d) exactly, as %s.csv", r0, r0 + vr - 1, c0, c0 + vc - 1, base.c_str());
+            else ImGui::SetTooltip("Zoom in to at most %s visible cells to export their exact values", thousands(kLongExactCells).c_str());
+        }
+    }
     const bool running = progress_line(s, lv);
 
-    std::shared_ptr<const PatternTiles> tiles = lv.ready(s.generation);
+    std::shared_ptr<const PatternTiles> tiles = std::move(ready_tiles);
     {
         std::lock_guard<std::mutex> lock(lv.mu);
         if (!tiles && !lv.build_error.empty()) {

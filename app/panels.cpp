@@ -152,10 +152,14 @@ void CellTooltip(const AppState& s, int head, int i, int j) {
     ImGui::EndTooltip();
 }
 
-void ExportButtons(AppState& s, const std::string& what, const std::function<Mat()>& matrix) {
+std::string export_base(const AppState& s, const std::string& what) {
     namespace fs = std::filesystem;
     const std::string stem = s.scene_path.empty() ? std::string("scene") : fs::path(s.scene_path).stem().string();
-    const std::string base = (fs::path(s.export_dir) / (stem + "_" + what)).string();
+    return (fs::path(s.export_dir) / (stem + "_" + what)).string();
+}
+
+void ExportButtons(AppState& s, const std::string& what, const std::function<Mat()>& matrix) {
+    const std::string base = export_base(s, what);
     const ImVec2 wmin = ImGui::GetWindowPos();
     const bool png = ImGui::Button("Export PNG");
     MarkItem(s, "export_png:" + what);

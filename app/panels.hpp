@@ -58,6 +58,8 @@ const std::vector<std::string>& key_labels(AppState& s);
 // "Export PNG" (the current window, captured after the frame) and "Export CSV" (the matrix
 // `matrix()` returns, computed only when clicked) into s.export_dir as <scene>_<what>.png/.csv.
 void ExportButtons(AppState& s, const std::string& what, const std::function<Mat()>& matrix);
+// <export_dir>/<scene file stem or "scene">_<what> (no extension): where exports of `what` go.
+std::string export_base(const AppState& s, const std::string& what);
 // Sets a diverging, zero-centred range for scores, the chosen colormap on 0..1 for weights.
 // (auto_range: weights coloured over the data's own range, for long sequences.)
 void configure_for_stage(HeatmapView& v, Stage st, int pattern_colormap, bool auto_range = false);

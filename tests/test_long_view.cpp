@@ -7,6 +7,9 @@
 #include <imgui.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -283,6 +286,25 @@ TEST_CASE("long mode: statistics built on the worker, a token edit updates them 
     CHECK(v == doctest::Approx(pattern_from_math(s.scene, 0, 1050, 550)).epsilon(1e-4));
     CHECK(hv.exact_value(1000, 599, v));
     CHECK_FALSE(hv.exact_value(10, 2000, v));  // far outside the visible block
+    // Export CSV: the visible cells exactly, with their token labels
+    const std::string dir = (std::filesystem::temp_directory_path() / word("attnviz_long_export_", ::getpid())).string();
+    std::filesystem::create_directories(dir);
+    s.export_dir = dir;
+    REQUIRE(s.ui_rects.count("long.export_csv"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["long.export_csv"]));
+    const std::string csv_path = dir + "/scene_pattern_h0_q1000-1099_k500-599.csv";
+    REQUIRE(std::filesystem::exists(csv_path));
+    {
+        std::ifstream in(csv_path);
+        std::string header, row0;
+        std::getline(in, header);
+        std::getline(in, row0);  // query 1000
+        CHECK(header.rfind(word("query\\key,w", 500 % 397) + ",", 0) == 0);  // key 500's label first
+        CHECK(row0.rfind(word("w", 1000 % 397) + ",", 0) == 0);              // query 1000's label
+        const float first = std::stof(row0.substr(row0.find(',') + 1));  // (query 1000, key 500)
+        CHECK(first == doctest::Approx(pattern_from_math(s.scene, 0, 1000, 500)).epsilon(1e-4));
+    }
+    std::filesystem::remove_all(dir);
     // max pooling: a bucket's value is the largest weight in it — row 0's bucket holds p(0, 0) = 1
     CHECK(hv.base.at(0, 0) == doctest::Approx(1.0f));
 
