@@ -94,9 +94,10 @@ public:
     // inside it; throws std::out_of_range naming the bad argument): `height` × `width` buckets
     // (clamped to 1..rows × 1..cols; an empty block gives a 0 × 0 `out`), bucket (y, x) covering
     // rows row0 + [y·rows/height, (y+1)·rows/height) and columns col0 + [x·cols/width,
-    // (x+1)·cols/width). Computes only the key columns of the block that the mask allows: the
-    // cost is that of the block's allowed cells. The whole-pattern overview is row0 = col0 = 0,
-    // rows = n, cols = m.
+    // (x+1)·cols/width). For each 64 rows it computes only the key columns inside both the block
+    // and the keys those rows may see (Mask::block_key_range: exact for causal and sliding-window
+    // masks, a bound for the others). The whole-pattern overview is row0 = col0 = 0, rows = n,
+    // cols = m. Heavy for big blocks: run it on a worker thread.
     bool overview(int head, int row0, int col0, int rows, int cols, int width, int height, Pool pool, Mat& out,
                   Progress* progress = nullptr, int threads = 0) const;
     // The (rows, cols) block of one head at a display stage, as stage_matrix (engine.hpp) gives it
