@@ -20,13 +20,14 @@ namespace {
 
 int write_scene_figures(const fs::path& scene_path, const fs::path& out, Colormap cmap, int& files) {
     Scene s;
+    Forward f;
     try {
         s = load_scene(scene_path.string());
+        f = forward(s);  // refuses (SceneError) a scene whose every pattern would not fit in memory
     } catch (const SceneError& e) {
         std::cerr << "attnviz: " << scene_path.string() << ": " << e.what() << "\n";
         return 2;
     }
-    const Forward f = forward(s);
     const std::string stem = scene_path.stem().string();
     const auto rows = token_texts(s.input.tokens);
     const auto cols = token_texts(s.source ? s.source->tokens : s.input.tokens);
