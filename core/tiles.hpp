@@ -86,8 +86,9 @@ public:
     // The whole pattern pooled into `height` × `width` buckets (clamped to n × m): bucket (y, x)
     // covers rows [y·n/height, (y+1)·n/height) and columns [x·m/width, (x+1)·m/width). Max: the
     // largest weight in the bucket; Mean: the mean over the bucket's cells, masked cells counted
-    // as 0. A bucket whose every cell is masked is NaN (drawn as masked, not as weight 0). `head` = −1 pools the average pattern over heads. Heavy (O(n · m · d_head)): returns
-    // false if cancelled.
+    // as 0. A bucket whose every cell is masked is NaN (drawn as masked, not as weight 0).
+    // `head` = −1 pools the average pattern over heads. Heavy (O(n · m · d_head)): returns false
+    // if cancelled.
     bool overview(int head, int width, int height, Pool pool, Mat& out, Progress* progress = nullptr,
                   int threads = 0) const;
     // The same for the block [row0, row0 + rows) × [col0, col0 + cols) of the pattern (it must lie
