@@ -80,6 +80,7 @@ bool OpenLectureScene(AppState& app, int index) {
     ++app.revision;
     app.lecture.scene_index = index;
     app.lecture.explanation_valid = false;
+    app.recompute();
     ApplyViewPresets(app);
     app.set_info("scene " + std::to_string(index + 1) + " of " + std::to_string(n) + ": " + app.scene.title);
     return true;
@@ -97,7 +98,7 @@ void ApplyViewPresets(AppState& app) {
             if (view.contains("query") && view["query"].is_number_integer()) app.sel.query = view["query"].get<int>();
         }
     }
-    app.recompute();  // clamps the selection
+    app.clamp_selection();
     if (app.sel.query < 0) app.sel.query = 0;
     app.lecture.explanation_valid = false;
     SetMathStep(app, app.lecture.math_step);
