@@ -266,6 +266,18 @@ TEST_CASE("long mode: statistics built on the worker, a token edit updates them 
     for (const auto& [h, i, j] : {std::array<int, 3>{2, 100, 100}, {2, 100, 7}, {7, 1800, 100}, {7, 1800, 1799}})
         CHECK(t->cell(h, i, j) == doctest::Approx(pattern_from_math(s.scene, h, i, j)).epsilon(1e-4));
 
+    // one weight of head 3: that head's statistics redone (here: small enough for the UI thread)
+    REQUIRE(s.edit([](Scene& x) { set_weight(x, 3, kQuery, 5, 2, 2.5f); }));
+    t = s.long_view->ready(s.generation);
+    REQUIRE(t);
+    for (const auto& [h, i, j] : {std::array<int, 3>{3, 100, 100}, {3, 2000, 17}, {4, 2000, 17}})
+        CHECK(t->cell(h, i, j) == doctest::Approx(pattern_from_math(s.scene, h, i, j)).epsilon(1e-4));
+    // W_O: no statistic changes, ΔE follows the new W_O
+    REQUIRE(s.edit([](Scene& x) { set_output_weight(x, 0, 0, 3.0f); }));
+    t = s.long_view->ready(s.generation);
+    REQUIRE(t);
+    CHECK(t->cell(3, 2000, 17) == doctest::Approx(pattern_from_math(s.scene, 3, 2000, 17)).epsilon(1e-4));
+
     // the heatmap: a pooled overview of the whole pattern, then exact cells where zoomed in
     s.workspace = 0;
     for (int f = 0; f < 3; ++f) ui.frame(s);
