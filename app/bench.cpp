@@ -77,6 +77,9 @@ void run_app_edit_bench(const BenchArgs& a, const Scene& s) {
         ok = app.edit([&](Scene& x) { set_tokens(x, words); }) && ok;
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
+    const double step_kb = static_cast<double>(app.history.last_step_bytes()) / 1e3;
+    const double history_mb = static_cast<double>(app.history.bytes()) / 1e6;
+    const std::size_t steps = app.history.undo_size();
     for (int r = 0; r < std::max(a.repeat, 15) && app.can_undo(); ++r) {
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         const auto t0 = std::chrono::steady_clock::now();
@@ -85,9 +88,10 @@ void run_app_edit_bench(const BenchArgs& a, const Scene& s) {
     }
     std::sort(ms.begin(), ms.end());
     std::sort(undo_ms.begin(), undo_ms.end());
-    std::printf("  app edit (one word, AppState::edit) %6.2f ms  (median of %zu, max %.2f; %s mode; undo step %.1f kB)\n",
-                ms[ms.size() / 2], ms.size(), ms.back(), app.long_mode ? "long" : "full forward",
-                static_cast<double>(app.history.last_step_bytes()) / 1e3);
+    std::printf("  app edit (one word, AppState::edit) %6.2f ms  (median of %zu, max %.2f; %s mode; undo step %.1f kB, "
+                "%zu steps %.1f MB; peak RSS %.0f MB)\n",
+                ms[ms.size() / 2], ms.size(), ms.back(), app.long_mode ? "long" : "full forward", step_kb, steps,
+                history_mb, peak_rss_mb());
     if (!undo_ms.empty())
         std::printf("  app undo (one word)                 %6.2f ms  (median of %zu)\n", undo_ms[undo_ms.size() / 2],
                     undo_ms.size());
@@ -119,9 +123,14 @@ int run_tiles_bench(const BenchArgs& a, const Scene& s, int threads) {
         k ^= 1;
     });
     std::printf("  one-token edit    %9.2f ms  (token %d)\n", edit_ms, t);
-    run_app_edit_bench(a, s);
     std::printf("  peak RSS          %9.0f MB\n", peak_rss_mb());
     return 0;
+}
+
+int run_tiles_and_app_bench(const BenchArgs& a, const Scene& s, int threads) {
+    const int rc = run_tiles_bench(a, s, threads);  // its statistics and edited copies freed here
+    run_app_edit_bench(a, s);
+    return rc;
 }
 
 }  // namespace
@@ -177,7 +186,7 @@ int run_bench(const BenchArgs& a) {
     ForwardOptions opt;
     opt.threads = a.threads;
     const int threads = resolve_threads(a.threads);
-    if (a.tiles_only) return run_tiles_bench(a, s, threads);
+    if (a.tiles_only) return run_tiles_and_app_bench(a, s, threads);
 
     // GEMMs alone and the full forward, interleaved so both see the same machine load.
     GemmBaseline gemm(s, opt);
