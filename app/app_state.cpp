@@ -11,7 +11,29 @@
 
 namespace attnviz::app {
 
+namespace {
+// Runs f(s) with the scene's mask set aside (the compare view's unmasked forward pass) and puts
+// it back, even when f throws: no copy of the scene.
+template <class F>
+void without_mask(Scene& s, F&& f) {
+    Mask kept = std::move(s.mask);
+    s.mask = Mask::none();
+    try {
+        f(static_cast<const Scene&>(s));
+    } catch (...) {
+        s.mask = std::move(kept);
+        throw;
+    }
+    s.mask = std::move(kept);
+}
+}  // namespace
+
 void AppState::recompute() {
+    committed = scene;
+    rebuild();
+}
+
+void AppState::rebuild() {
     ++revision;
     ++generation;
     const bool was_long = long_mode;
@@ -26,9 +48,7 @@ void AppState::recompute() {
         long_release(*this);
         forward(scene, fwd);
         if (scene.mask.type != MaskType::None) {
-            Scene unmasked = scene;
-            unmasked.mask = Mask::none();
-            forward(unmasked, fwd_unmasked);
+            without_mask(scene, [&](const Scene& unmasked) { forward(unmasked, fwd_unmasked); });
         } else {
             fwd_unmasked = Forward{};
         }
@@ -39,7 +59,7 @@ void AppState::recompute() {
 void AppState::apply_change(const SceneChange& change) {
     using Kind = SceneChange::Kind;
     if (change.kind == Kind::Other) {
-        recompute();
+        rebuild();
         return;
     }
     ++revision;
@@ -51,42 +71,49 @@ void AppState::apply_change(const SceneChange& change) {
         return;
     }
     const bool masked = scene.mask.type != MaskType::None;
-    Scene unmasked;
-    if (masked) {
-        unmasked = scene;
-        unmasked.mask = Mask::none();
-    }
+    auto update = [&](const Scene& sc, Forward& f) {
+        if (change.kind == Kind::Token) update_token(sc, f, change.index);
+        else if (change.kind == Kind::HeadWeights) recompute_head(sc, f, change.index);
+        else if (change.kind == Kind::Output) update_output(sc, f);
+    };
     try {
-        if (change.kind == Kind::Token) {
-            update_token(scene, fwd, change.index);
-            if (masked) update_token(unmasked, fwd_unmasked, change.index);
-        } else if (change.kind == Kind::HeadWeights) {
-            recompute_head(scene, fwd, change.index);
-            if (masked) recompute_head(unmasked, fwd_unmasked, change.index);
-        } else if (change.kind == Kind::Output) {
-            update_output(scene, fwd);
-            if (masked) update_output(unmasked, fwd_unmasked);
-        }
+        update(scene, fwd);
+        if (masked) without_mask(scene, [&](const Scene& unmasked) { update(unmasked, fwd_unmasked); });
     } catch (const std::exception&) {
-        recompute();  // the forward pass did not match the scene after all
+        rebuild();  // the forward pass did not match the scene after all
         return;
     }
     clamp_selection();
 }
 
-bool AppState::undo() {
-    Scene was = scene;
-    if (!history.undo(scene)) return false;
+void AppState::commit(const std::string& key) {
+    const SceneChange change = classify_change(committed, scene);
+    if (change.kind == SceneChange::Kind::Other) {
+        history.push(std::move(committed), key);  // the whole scene before: moved, not copied
+        committed = scene;
+    } else {
+        history.push(committed, scene, change, key);  // what the edit replaced
+        follow_change(committed, scene, change);
+    }
     modified = true;
-    apply_change(classify_change(was, scene));
+    apply_change(change);
+}
+
+bool AppState::undo() {
+    if (!history.undo(scene)) return false;
+    const SceneChange change = classify_change(committed, scene);
+    follow_change(committed, scene, change);
+    modified = true;
+    apply_change(change);
     return true;
 }
 
 bool AppState::redo() {
-    Scene was = scene;
     if (!history.redo(scene)) return false;
+    const SceneChange change = classify_change(committed, scene);
+    follow_change(committed, scene, change);
     modified = true;
-    apply_change(classify_change(was, scene));
+    apply_change(change);
     return true;
 }
 

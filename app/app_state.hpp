@@ -74,6 +74,7 @@ struct AppState {
     PlotsView plots;
     // -- undo/redo: core's bounded snapshot history (coalesces continuous edits by key) --
     History history;
+    Scene committed;                 // the scene as of the last edit, undo, redo or recompute
     std::uint64_t revision = 0;      // +1 on every change of the scene (autosave watches it)
     LectureState lecture;            // [lecture] math panel, presentation view, lecture scenes
 
@@ -101,37 +102,44 @@ struct AppState {
     std::shared_ptr<Views> views;
 
     // Every edit of the scene goes through here: runs `f(scene)`; on SceneError the scene is
-    // restored and the message shown; on success the old scene goes on the undo stack, the scene
-    // is marked modified and everything is recomputed. Returns whether the edit was applied.
+    // restored and the message shown; on success the step goes on the undo stack, the scene is
+    // marked modified and what the edit changed is recomputed. Returns whether it was applied.
     template <class F>
     bool edit(F&& f) {
         return edit(std::string(), std::forward<F>(f));
     }
     // The same, for a continuous edit (a slider drag): edits with the same `key` in quick
     // succession become one undo step.
+    //
+    // No copy of the scene is made: `f` edits it in place (core's editing functions change
+    // nothing when they throw), and `committed` — the scene as of the last edit — is what the
+    // edit is compared with (classify_change), recorded from (History keeps only what a one-token,
+    // one-head or W_O edit replaced) and restored from when `f` throws after a partial change.
     template <class F>
     bool edit(const std::string& key, F&& f) {
-        Scene before = scene;
         try {
             f(scene);
         } catch (const SceneError& e) {
-            scene = std::move(before);
+            scene = committed;  // `f` may have applied a first edit before a second one threw
             set_error(e.what());
             return false;
         }
-        const SceneChange change = classify_change(before, scene);
-        history.push(std::move(before), key);
-        modified = true;
-        apply_change(change);
+        commit(key);
         return true;
     }
+    // Records the change from `committed` to `scene` (undo step, `committed` follows) and updates
+    // what depends on it. edit() calls it after `f`.
+    void commit(const std::string& key = {});
     bool undo();
     bool redo();
     bool can_undo() const { return history.can_undo(); }
     bool can_redo() const { return history.can_redo(); }
 
-    // Recompute everything derived from the scene.
+    // The scene was replaced or changed directly (not through edit): `committed` takes it as it
+    // is, and everything derived from it is recomputed.
     void recompute();
+    // Recompute everything derived from the scene (`committed` already equals it).
+    void rebuild();
     // Update what an edit changed (core's classify_change of the scene before and after): one
     // token or one head's weights are updated in place (core/incremental.hpp), anything else is
     // recomputed.

@@ -6,6 +6,8 @@
 //                 every statistic equals a full recompute (tests/test_incremental.cpp); patterns,
 //                 tiles and ΔE rows are then computed on demand. The text output also times
 //                 update_token on a full Forward (all n² scores and patterns kept).
+// app edit:       (--tiles-only text output) AppState::edit of one changed word end to end, and
+//                 its undo, as the window does them.
 #include "bench.hpp"
 
 #include <sys/resource.h>
@@ -15,10 +17,13 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "app_state.hpp"
 #include "engine.hpp"
 #include "incremental.hpp"
+#include "long_view.hpp"
 #include "parallel.hpp"
 
 namespace attnviz::app {
@@ -51,6 +56,48 @@ double peak_rss_mb() {
     return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
+// What a user typing one word waits for: AppState::edit of one changed word end to end (set_tokens
+// in place, classify_change, the undo step, the forward pass or the statistics updated), on the
+// app's own state — in long mode once its statistics are built (on the worker, waited for here).
+// Edits 30 ms apart, as typing is: a loop with no pause would hide costs of waking up.
+void run_app_edit_bench(const BenchArgs& a, const Scene& s) {
+    AppState app;
+    app.set_scene(s, "");
+    if (app.long_view) app.long_view->jobs.wait_idle();
+    std::vector<std::string> words = token_texts(app.scene.input.tokens);
+    const std::size_t t = words.size() / 2;
+    const std::string original = words[t];
+    int k = 0;
+    bool ok = true;
+    std::vector<double> ms, undo_ms;
+    for (int r = 0; r < std::max(a.repeat, 15); ++r) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        words[t] = (k++ % 2) ? original : "edited";
+        const auto t0 = std::chrono::steady_clock::now();
+        ok = app.edit([&](Scene& x) { set_tokens(x, words); }) && ok;
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double step_kb = static_cast<double>(app.history.last_step_bytes()) / 1e3;
+    const double history_mb = static_cast<double>(app.history.bytes()) / 1e6;
+    const std::size_t steps = app.history.undo_size();
+    for (int r = 0; r < std::max(a.repeat, 15) && app.can_undo(); ++r) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        const auto t0 = std::chrono::steady_clock::now();
+        app.undo();
+        undo_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::sort(undo_ms.begin(), undo_ms.end());
+    std::printf("  app edit (one word, AppState::edit) %6.2f ms  (median of %zu, max %.2f; %s mode; undo step %.1f kB, "
+                "%zu steps %.1f MB; peak RSS %.0f MB)\n",
+                ms[ms.size() / 2], ms.size(), ms.back(), app.long_mode ? "long" : "full forward", step_kb, steps,
+                history_mb, peak_rss_mb());
+    if (!undo_ms.empty())
+        std::printf("  app undo (one word)                 %6.2f ms  (median of %zu)\n", undo_ms[undo_ms.size() / 2],
+                    undo_ms.size());
+    if (!ok) std::printf("  (an edit was refused: %s)\n", app.status.c_str());
+}
+
 // Long sequences: statistics, a screenful tile, a hovered cell, a pooled overview, a token edit.
 int run_tiles_bench(const BenchArgs& a, const Scene& s, int threads) {
     std::printf("attnviz bench --tiles-only: n=%d d_model=%d heads=%d mask=%s threads=%d (scene: %.0f MB RSS)\n", a.n,
@@ -78,6 +125,12 @@ int run_tiles_bench(const BenchArgs& a, const Scene& s, int threads) {
     std::printf("  one-token edit    %9.2f ms  (token %d)\n", edit_ms, t);
     std::printf("  peak RSS          %9.0f MB\n", peak_rss_mb());
     return 0;
+}
+
+int run_tiles_and_app_bench(const BenchArgs& a, const Scene& s, int threads) {
+    const int rc = run_tiles_bench(a, s, threads);  // its statistics and edited copies freed here
+    run_app_edit_bench(a, s);
+    return rc;
 }
 
 }  // namespace
@@ -133,7 +186,7 @@ int run_bench(const BenchArgs& a) {
     ForwardOptions opt;
     opt.threads = a.threads;
     const int threads = resolve_threads(a.threads);
-    if (a.tiles_only) return run_tiles_bench(a, s, threads);
+    if (a.tiles_only) return run_tiles_and_app_bench(a, s, threads);
 
     // GEMMs alone and the full forward, interleaved so both see the same machine load.
     GemmBaseline gemm(s, opt);

@@ -212,28 +212,88 @@ void fill_sequence(Sequence& seq, std::uint64_t seed, int d_model) {
     seq.embeddings = std::move(e);
 }
 
-// New tokens for a sequence whose embeddings were given: a token keeps the vector of an old
-// token with the same text (a small vocabulary), others are drawn from the seed. Drawn
-// embeddings: rows of unchanged texts are copied from the old rows (drawn_rows).
-void retokenize(Sequence& seq, std::vector<Token> tokens, std::uint64_t seed, int d_model) {
-    if (seq.embeddings_given) {
-        std::unordered_map<std::string, int> vocab;
-        for (int i = 0; i < seq.size() && i < seq.embeddings.rows(); ++i) vocab.emplace(seq.tokens[i].text, i);
-        Mat e(static_cast<Eigen::Index>(tokens.size()), d_model);
-        for (std::size_t i = 0; i < tokens.size(); ++i) {
-            auto it = vocab.find(tokens[i].text);
-            e.row(static_cast<Eigen::Index>(i)) = it != vocab.end() ? RowVec(seq.embeddings.row(it->second))
-                                                                    : token_embedding(tokens[i].text, seed, d_model);
+// A sequence's new tokens and embedding rows, worked out without touching the sequence; apply()
+// only moves and copies, so an edit that fails on the way leaves the scene as it was.
+//   - the same number of tokens (typing in a word): only the positions whose text changed get a
+//     new row; the others keep theirs (O(changed · d_model) instead of O(n · d_model));
+//   - another number: every row anew — a position keeps its old row where its text is the same,
+//     other rows are found by text among the old tokens (drawn embeddings: copied, as drawing
+//     again gives the same numbers; given embeddings: a small vocabulary, the first old token
+//     with that text), and the rest are drawn from the seed.
+struct NewTokens {
+    std::vector<Token> tokens;
+    bool in_place = false;     // same count: `rows` holds the rows of `changed` only
+    std::vector<int> changed;  // positions whose text changed (in place)
+    Mat rows;                  // (changed.size(), d_model) in place, else (tokens.size(), d_model)
+
+    int size() const { return static_cast<int>(tokens.size()); }
+    void apply(Sequence& seq) noexcept {
+        seq.tokens.swap(tokens);
+        if (in_place) {
+            for (std::size_t k = 0; k < changed.size(); ++k)
+                seq.embeddings.row(changed[k]) = rows.row(static_cast<Eigen::Index>(k));
+        } else {
+            seq.embeddings.swap(rows);
         }
-        seq.embeddings = std::move(e);
-        seq.tokens = std::move(tokens);
-    } else {
-        // The old rows were drawn with this seed and d_model (a scene is always filled).
-        const bool reusable = seq.embeddings.rows() == seq.size() && seq.embeddings.cols() == d_model;
-        seq.embeddings = reusable ? drawn_rows(tokens, seed, d_model, &seq.tokens, &seq.embeddings)
-                                  : drawn_rows(tokens, seed, d_model);
-        seq.tokens = std::move(tokens);
     }
+};
+
+NewTokens plan_tokens(const Sequence& seq, std::vector<Token> tokens, std::uint64_t seed, int d_model) {
+    NewTokens out;
+    const int n = static_cast<int>(tokens.size());
+    const int n_old = seq.size();
+    // The old rows belong to the old tokens (a filled scene), drawn with this seed and d_model.
+    const bool old_rows = seq.embeddings.rows() == n_old && seq.embeddings.cols() == d_model;
+    // text → an old row with that text: the first one (given embeddings: the vocabulary).
+    std::unordered_map<std::string_view, int> vocab;
+    bool vocab_built = false;
+    auto row_for = [&](const std::string& text, float* row) {
+        if (old_rows) {
+            if (!vocab_built) {
+                for (int k = 0; k < n_old; ++k) vocab.emplace(seq.tokens[static_cast<std::size_t>(k)].text, k);
+                vocab_built = true;
+            }
+            const auto it = vocab.find(text);
+            if (it != vocab.end()) {
+                std::copy_n(seq.embeddings.row(it->second).data(), d_model, row);
+                return;
+            }
+        }
+        const RowVec e = token_embedding(text, seed, d_model);
+        std::copy_n(e.data(), d_model, row);
+    };
+    if (n == n_old && old_rows) {
+        out.in_place = true;
+        for (int i = 0; i < n; ++i)
+            if (tokens[static_cast<std::size_t>(i)].text != seq.tokens[static_cast<std::size_t>(i)].text) out.changed.push_back(i);
+        out.rows.resize(static_cast<Eigen::Index>(out.changed.size()), d_model);
+        // A few changed words: drawing each row costs less than indexing every old token.
+        const bool index_old = seq.embeddings_given || out.changed.size() > 8;
+        for (std::size_t k = 0; k < out.changed.size(); ++k) {
+            const std::string& text = tokens[static_cast<std::size_t>(out.changed[k])].text;
+            float* row = out.rows.row(static_cast<Eigen::Index>(k)).data();
+            if (index_old) {
+                row_for(text, row);
+            } else {
+                const RowVec e = token_embedding(text, seed, d_model);
+                std::copy_n(e.data(), d_model, row);
+            }
+        }
+    } else if (!seq.embeddings_given) {
+        out.rows = old_rows ? drawn_rows(tokens, seed, d_model, &seq.tokens, &seq.embeddings)
+                            : drawn_rows(tokens, seed, d_model);
+    } else {
+        out.rows.resize(n, d_model);
+        for (int i = 0; i < n; ++i) {
+            float* row = out.rows.row(i).data();
+            if (old_rows && i < n_old && tokens[static_cast<std::size_t>(i)].text == seq.tokens[static_cast<std::size_t>(i)].text)
+                std::copy_n(seq.embeddings.row(i).data(), d_model, row);
+            else
+                row_for(tokens[static_cast<std::size_t>(i)].text, row);
+        }
+    }
+    out.tokens = std::move(tokens);
+    return out;
 }
 
 void check_value(float v, const std::string& path);
@@ -433,52 +493,59 @@ std::vector<Token> tokenize_checked(const std::string& text, const char* path) {
 }
 }  // namespace
 
+namespace {
+// An explicit mask for new sizes (see mask_for_new_sizes); nothing when the mask stays as it is.
+std::optional<Mask> mask_for_sizes(const Mask& mask, int n, int m) {
+    if (mask.type != MaskType::Matrix || (mask.rows == n && mask.cols == m)) return std::nullopt;
+    return mask_for_new_sizes(mask, n, m);
+}
+
+// New tokens for the queries (source = false) or the keys' sequence: sizes checked, the new rows
+// worked out and checked, and only then the scene changed — by moves and copies that cannot
+// throw. The rest of the scene was valid and stays as it is, so only what is new is checked
+// (an edit of one word of 32,768 costs O(n) string compares and one row, not a copy of the scene).
+void replace_tokens(Scene& s, bool source, std::vector<Token> tokens, std::string text, bool from_text, const char* path) {
+    const int count = static_cast<int>(tokens.size());
+    // The sizes after the edit (self-attention: the keys are the queries).
+    const int n = source ? s.n() : count, m = source || !s.source ? count : s.m();
+    check_sizes(n, m, s.d_model, s.n_heads, s.d_head);
+    const Sequence none{};  // self-attention so far: the keys' sequence starts empty
+    const Sequence& old = source ? (s.source ? *s.source : none) : s.input;
+    NewTokens next = plan_tokens(old, std::move(tokens), s.seed, s.d_model);
+    check_finite(next.rows, path);
+    std::optional<Mask> mask = mask_for_sizes(s.mask, n, m);
+    // -- nothing below throws --
+    if (source && !s.source) s.source.emplace();
+    Sequence& seq = source ? *s.source : s.input;
+    next.apply(seq);
+    seq.text.swap(text);
+    seq.from_text = from_text;
+    if (mask) s.mask = std::move(*mask);
+}
+}  // namespace
+
 void set_text(Scene& s, const std::string& raw) {
     // The scene keeps valid UTF-8 only (a file must be able to hold it): bad bytes become U+FFFD,
     // which the tokenizer makes one token each, just as it does the bad bytes themselves.
-    const std::string text = is_valid_utf8(raw) ? raw : sanitize_utf8(raw);
+    std::string text = is_valid_utf8(raw) ? raw : sanitize_utf8(raw);
     auto tokens = tokenize_checked(text, "text");
-    check_sizes(static_cast<int>(tokens.size()), s.m(), s.d_model, s.n_heads, s.d_head);
-    transact(s, [&](Scene& c) {
-        retokenize(c.input, std::move(tokens), c.seed, c.d_model);
-        c.input.text = text;
-        c.input.from_text = true;
-        c.mask = mask_for_new_sizes(c.mask, c.n(), c.m());
-    });
+    replace_tokens(s, false, std::move(tokens), std::move(text), true, "embeddings");
 }
 
 void set_tokens(Scene& s, const std::vector<std::string>& tokens) {
     check_sizes(static_cast<int>(tokens.size()), s.m(), s.d_model, s.n_heads, s.d_head);
-    transact(s, [&](Scene& c) {
-        retokenize(c.input, tokens_from_strings(tokens), c.seed, c.d_model);
-        c.input.text.clear();
-        c.input.from_text = false;
-        c.mask = mask_for_new_sizes(c.mask, c.n(), c.m());
-    });
+    replace_tokens(s, false, tokens_from_strings(tokens), std::string(), false, "embeddings");
 }
 
 void set_source_text(Scene& s, const std::string& raw) {
-    const std::string text = is_valid_utf8(raw) ? raw : sanitize_utf8(raw);
+    std::string text = is_valid_utf8(raw) ? raw : sanitize_utf8(raw);
     auto tokens = tokenize_checked(text, "source.text");
-    check_sizes(s.n(), static_cast<int>(tokens.size()), s.d_model, s.n_heads, s.d_head);
-    transact(s, [&](Scene& c) {
-        if (!c.source) c.source.emplace();
-        retokenize(*c.source, std::move(tokens), c.seed, c.d_model);
-        c.source->text = text;
-        c.source->from_text = true;
-        c.mask = mask_for_new_sizes(c.mask, c.n(), c.m());
-    });
+    replace_tokens(s, true, std::move(tokens), std::move(text), true, "source.embeddings");
 }
 
 void set_source_tokens(Scene& s, const std::vector<std::string>& tokens) {
     check_sizes(s.n(), static_cast<int>(tokens.size()), s.d_model, s.n_heads, s.d_head);
-    transact(s, [&](Scene& c) {
-        if (!c.source) c.source.emplace();
-        retokenize(*c.source, tokens_from_strings(tokens), c.seed, c.d_model);
-        c.source->text.clear();
-        c.source->from_text = false;
-        c.mask = mask_for_new_sizes(c.mask, c.n(), c.m());
-    });
+    replace_tokens(s, true, tokens_from_strings(tokens), std::string(), false, "source.embeddings");
 }
 
 void clear_source(Scene& s) {

@@ -3,6 +3,7 @@
 
 #include "engine.hpp"
 #include "helpers.hpp"
+#include "scene_compare.hpp"
 
 using namespace attnviz;
 
@@ -167,4 +168,64 @@ TEST_CASE("set_source_text reuses drawn rows the same way") {
     for (int i = 0; i < s.m(); ++i)
         CHECK(RowVec(s.source->embeddings.row(i)) ==
               token_embedding(s.source->tokens[static_cast<std::size_t>(i)].text, 5, 16));
+}
+
+TEST_CASE("one word changed: one row replaced in place, every other field as it was") {
+    Scene s = make_scene({"x"}, 16, 2, 8, 9);
+    set_text(s, "the cat sat on the mat");
+    const Scene before = s;
+    set_text(s, "the cat sat on the rug");  // "mat" → "rug": token 5
+    REQUIRE(s.n() == before.n());
+    for (int i = 0; i < 5; ++i) CHECK(s.input.embeddings.row(i) == before.input.embeddings.row(i));
+    CHECK(RowVec(s.input.embeddings.row(5)) == token_embedding("rug", 9, 16));
+    CHECK(s.input.text == "the cat sat on the rug");
+    CHECK(s.input.tokens[5].text == "rug");
+    CHECK(s.input.tokens[5].offset == 19);
+    // as a list: the text is gone, the offsets are those of words joined by single spaces
+    set_tokens(s, {"the", "cat", "sat", "on", "the", "owl"});
+    CHECK(s.input.text.empty());
+    CHECK_FALSE(s.input.from_text);
+    CHECK(s.input.tokens[5].offset == 19);
+    CHECK(RowVec(s.input.embeddings.row(5)) == token_embedding("owl", 9, 16));
+    CHECK(s.input.embeddings.row(4) == before.input.embeddings.row(4));
+    // the keys of cross-attention, the same way
+    set_source_tokens(s, {"un", "deux", "trois"});
+    const Mat keys = s.source->embeddings;
+    set_source_tokens(s, {"un", "zwei", "trois"});
+    CHECK(s.source->embeddings.row(0) == keys.row(0));
+    CHECK(s.source->embeddings.row(2) == keys.row(2));
+    CHECK(RowVec(s.source->embeddings.row(1)) == token_embedding("zwei", 9, 16));
+}
+
+TEST_CASE("given embeddings: a word that stays where it was keeps its own row, a new one takes a known word's") {
+    Scene s = make_scene({"a", "b", "a"}, 4, 1, 4, 3);
+    // the two "a" rows were edited apart
+    s.input.embeddings = test::mat({{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}});
+    s.input.embeddings_given = true;
+    set_tokens(s, {"a", "c", "a"});  // same count: in place
+    CHECK_MAT(s.input.embeddings, (Mat(3, 4) << 1, 0, 0, 0, token_embedding("c", 3, 4), 0, 0, 1, 0).finished(), 0.0f);
+    set_tokens(s, {"a", "b", "a", "c", "b"});  // another count; "b" is no longer known: drawn
+    const RowVec b = token_embedding("b", 3, 4);
+    CHECK_MAT(s.input.embeddings,
+              (Mat(5, 4) << 1, 0, 0, 0, b, 0, 0, 1, 0, token_embedding("c", 3, 4), b).finished(), 0.0f);
+    CHECK(s.input.embeddings_given);
+}
+
+TEST_CASE("a refused token edit changes nothing") {
+    Scene s = make_scene({"a", "b"}, 8, 2, 4, 3);
+    set_mask(s, Mask::matrix(2, 2, {1, 0, 1, 1}));
+    const Scene before = s;
+    std::vector<std::string> many(static_cast<std::size_t>(Limits::kMaxTokens) + 1, "w");
+    CHECK_THROWS_WITH(set_tokens(s, many), doctest::Contains("tokens"));
+    CHECK_THROWS_WITH(set_source_tokens(s, many), doctest::Contains("source.tokens"));
+    std::string text;
+    for (int i = 0; i <= Limits::kMaxTokens; ++i) text += "w ";
+    CHECK_THROWS_WITH(set_text(s, text), doctest::Contains("text"));
+    CHECK_SAME_SCENE(s, before);
+    // d_model 16384 with 32,768 tokens would hold 2 GiB of embeddings, more than the scene limit
+    Scene wide = make_scene({"a"}, 16384, 1, 1, 1);
+    const Scene wide_before = wide;
+    std::vector<std::string> long_list(static_cast<std::size_t>(Limits::kMaxTokens), "w");
+    CHECK_THROWS_WITH(set_tokens(wide, long_list), doctest::Contains("d_model"));
+    CHECK_SAME_SCENE(wide, wide_before);
 }
