@@ -86,6 +86,14 @@ void AppState::apply_change(const SceneChange& change) {
     clamp_selection();
 }
 
+void AppState::check_committed() {
+    const Scene &a = committed, &b = scene;
+    if (a.n() != b.n() || a.m() != b.m() || a.d_model != b.d_model || a.n_heads != b.n_heads || a.d_head != b.d_head ||
+        a.cross() != b.cross() || a.heads.size() != b.heads.size() || a.input.embeddings.rows() != b.input.embeddings.rows() ||
+        a.W_O.rows() != b.W_O.rows())
+        recompute();  // the forward pass was of another scene too
+}
+
 void AppState::commit(const std::string& key) {
     const SceneChange change = classify_change(committed, scene);
     if (change.kind == SceneChange::Kind::Other) {

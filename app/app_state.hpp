@@ -117,6 +117,7 @@ struct AppState {
     // one-head or W_O edit replaced) and restored from when `f` throws after a partial change.
     template <class F>
     bool edit(const std::string& key, F&& f) {
+        check_committed();
         try {
             f(scene);
         } catch (const SceneError& e) {
@@ -130,6 +131,9 @@ struct AppState {
     // Records the change from `committed` to `scene` (undo step, `committed` follows) and updates
     // what depends on it. edit() calls it after `f`.
     void commit(const std::string& key = {});
+    // A safety net for code that replaced `scene` without recompute(): when the sizes of
+    // `committed` no longer match the scene's, recompute() (O(1) otherwise).
+    void check_committed();
     bool undo();
     bool redo();
     bool can_undo() const { return history.can_undo(); }

@@ -9,8 +9,9 @@
 //   - compact: what an edit replaced, for an edit that classify_change (edit_kind.hpp) calls None,
 //     Token, HeadWeights or Output — the token's embedding row, the head's W_Q/W_K/W_V, W_O, the
 //     tokens whose text or place in the text changed — plus the scene's small fields (title, text,
-//     flags, settings; no matrices). At n = 32,768 and d_model = 768 a one-word step holds ~0.2 MB
-//     (the text and the tokens that moved) instead of a ~100 MB snapshot; or
+//     flags, settings; no matrices). At n = 32,768 and d_model = 768 a one-word step holds ~0.9 MB
+//     when the word's length changed in the middle of the text (the tokens after it moved), a few
+//     kB when it did not, instead of a ~110 MB snapshot; or
 //   - a full snapshot of the scene before the edit (anything else: sizes, mask, seed, several
 //     tokens, …, and push(Scene)).
 // Undo swaps a compact step's contents with the scene's (the step then holds what redo needs), so

@@ -149,3 +149,14 @@ TEST_CASE("app: long mode — a word edited, undone and redone updates the stati
         }
     }
 }
+
+TEST_CASE("app: a scene replaced without recompute() is taken as it is by the next edit (undo goes back to it)") {
+    AppState s;
+    s.set_scene(make_scene({"a", "b"}, 8, 2, 4, 1), "");
+    s.history.clear();
+    s.scene = make_scene({"one", "two", "three"}, 8, 2, 4, 2);  // behind the app's back
+    const Scene replaced = s.scene;
+    REQUIRE(s.edit([](Scene& x) { set_weight(x, 0, kValue, 1, 1, 0.25f); }));
+    REQUIRE(s.undo());
+    CHECK_SAME_SCENE(s.scene, replaced);
+}
