@@ -257,30 +257,20 @@ bool progress_line(AppState& s, LongView& lv) {
 
 void long_tooltip(const AppState& s, const PatternTiles& t, int head, int i, int j) {
     if (i < 0 || j < 0 || i >= t.n() || j >= t.m()) return;
-    const Sequence& keys = s.scene.source ? *s.scene.source : s.scene.input;
-    const float raw = t.score(head, i, j);
     const HeadStats& hs = t.head(head);
-    ImGui::BeginTooltip();
-    ImGui::Text("head %d   query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", head, i, s.scene.input.tokens[static_cast<std::size_t>(i)].text.c_str(),
-                j, keys.tokens[static_cast<std::size_t>(j)].text.c_str());
-    ImGui::Separator();
-    if (ImGui::BeginTable("##cell", 2)) {
-        auto row = [](const char* name, const char* fmt, auto... args) {
-            ImGui::TableNextRow();
-            ImGui::TableSetColumnIndex(0);
-            ImGui::TextUnformatted(name);
-            ImGui::TableSetColumnIndex(1);
-            ImGui::Text(fmt, args...);
-        };
-        row("q\xC2\xB7k (raw score)", "%.6g", static_cast<double>(raw));
-        row("logit (scaled)", "%.6g", static_cast<double>(raw * t.logit_factor()));
-        row("mask", "%s", t.mask().allows(i, j) ? "allowed" : "masked (\xE2\x88\x92\xE2\x88\x9E before softmax)");
-        row("weight (softmax)", "%.6g", static_cast<double>(t.cell(head, i, j)));
-        row("row max logit", "%.6g (key %d)", static_cast<double>(hs.row_max[static_cast<std::size_t>(i)]), hs.row_argmax[static_cast<std::size_t>(i)]);
-        row("row \xCE\xA3 exp(logit \xE2\x88\x92 max)", "%.6g", static_cast<double>(hs.row_sum[static_cast<std::size_t>(i)]));
-        ImGui::EndTable();
-    }
-    ImGui::EndTooltip();
+    CellNumbers c;
+    c.head = head;
+    c.i = i;
+    c.j = j;
+    c.raw = t.score(head, i, j);
+    c.logit = c.raw * t.logit_factor();
+    c.allowed = t.mask().allows(i, j);
+    c.weight = t.cell(head, i, j);
+    c.has_row_stats = true;
+    c.row_max = hs.row_max[static_cast<std::size_t>(i)];
+    c.row_sum = hs.row_sum[static_cast<std::size_t>(i)];
+    c.row_argmax = hs.row_argmax[static_cast<std::size_t>(i)];
+    CellTooltip(s, c);
 }
 }  // namespace
 

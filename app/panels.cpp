@@ -121,16 +121,13 @@ void MarkItem(AppState& s, const std::string& name) {
     s.ui_rects[name] = {a.x, a.y, b.x, b.y};
 }
 
-void CellTooltip(const AppState& s, int head, int i, int j) {
-    if (head < 0 || head >= static_cast<int>(s.fwd.heads.size()) || i < 0 || j < 0 || i >= s.scene.n() || j >= s.scene.m()) return;
-    const HeadResult& h = s.fwd.heads[static_cast<std::size_t>(head)];
+void CellTooltip(const AppState& s, const CellNumbers& c) {
     const Sequence& keys = s.scene.source ? *s.scene.source : s.scene.input;
-    const std::string& qt = s.scene.input.tokens[static_cast<std::size_t>(i)].text;
-    const std::string& kt = keys.tokens[static_cast<std::size_t>(j)].text;
-    const bool allowed = s.scene.mask.allows(i, j);
-    const float raw = h.scores(i, j);
+    if (c.i < 0 || c.j < 0 || c.i >= s.scene.n() || c.j >= keys.size()) return;
+    const std::string& qt = s.scene.input.tokens[static_cast<std::size_t>(c.i)].text;
+    const std::string& kt = keys.tokens[static_cast<std::size_t>(c.j)].text;
     ImGui::BeginTooltip();
-    ImGui::Text("head %d   query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", head, i, qt.c_str(), j, kt.c_str());
+    ImGui::Text("head %d   query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", c.head, c.i, qt.c_str(), c.j, kt.c_str());
     ImGui::Separator();
     if (ImGui::BeginTable("##cell", 2)) {
         auto row = [](const char* name, const char* fmt, auto... args) {
@@ -140,16 +137,36 @@ void CellTooltip(const AppState& s, int head, int i, int j) {
             ImGui::TableSetColumnIndex(1);
             ImGui::Text(fmt, args...);
         };
-        row("q\xC2\xB7k (raw score)", "%.6g", static_cast<double>(raw));
+        row("q\xC2\xB7k (raw score)", "%.6g", static_cast<double>(c.raw));
         char scaled[64];
-        std::snprintf(scaled, sizeof scaled, "scaled %s%s", s.scene.scale ? ("q\xC2\xB7k/\xE2\x88\x9A" + std::to_string(s.scene.d_head)).c_str() : "(scale off)",
-                      s.scene.temperature != 1.0f ? "/T" : "");
-        row(scaled, "%.6g", static_cast<double>(raw * s.fwd.logit_factor));
-        row("mask", "%s", allowed ? "allowed" : "masked (\xE2\x88\x92\xE2\x88\x9E before softmax)");
-        row("weight (softmax)", "%.6g", static_cast<double>(h.pattern(i, j)));
+        if (s.scene.scale)
+            std::snprintf(scaled, sizeof scaled, "scaled q\xC2\xB7k/\xE2\x88\x9A%d%s", s.scene.d_head, s.scene.temperature != 1.0f ? "/T" : "");
+        else
+            std::snprintf(scaled, sizeof scaled, "scaled (scale off)%s", s.scene.temperature != 1.0f ? "/T" : "");
+        row(scaled, "%.6g", static_cast<double>(c.logit));
+        row("mask", "%s", c.allowed ? "allowed" : "masked (\xE2\x88\x92\xE2\x88\x9E before softmax)");
+        row("weight (softmax)", "%.6g", static_cast<double>(c.weight));
+        if (c.has_row_stats) {  // long sequences: the softmax statistics the weight comes from
+            row("row max logit", "%.6g (key %d)", static_cast<double>(c.row_max), c.row_argmax);
+            row("row \xCE\xA3 exp(logit \xE2\x88\x92 max)", "%.6g", static_cast<double>(c.row_sum));
+        }
         ImGui::EndTable();
     }
     ImGui::EndTooltip();
+}
+
+void CellTooltip(const AppState& s, int head, int i, int j) {
+    if (head < 0 || head >= static_cast<int>(s.fwd.heads.size()) || i < 0 || j < 0 || i >= s.scene.n() || j >= s.scene.m()) return;
+    const HeadResult& h = s.fwd.heads[static_cast<std::size_t>(head)];
+    CellNumbers c;
+    c.head = head;
+    c.i = i;
+    c.j = j;
+    c.raw = h.scores(i, j);
+    c.logit = c.raw * s.fwd.logit_factor;
+    c.allowed = s.scene.mask.allows(i, j);
+    c.weight = h.pattern(i, j);
+    CellTooltip(s, c);
 }
 
 std::string export_base(const AppState& s, const std::string& what) {

@@ -69,8 +69,18 @@ std::uint64_t view_data_key(const AppState& s, int head, int what);
 void SameLineIfFits(float next_width);
 // Remembers the last item's screen rectangle under `name` (see AppState::ui_rects).
 void MarkItem(AppState& s, const std::string& name);
-// Hover tooltip with the exact numbers of one cell of head `h` (query i, key j).
+// Hover tooltip with the exact numbers of one cell of head `h` (query i, key j), from s.fwd.
 void CellTooltip(const AppState& s, int head, int i, int j);
+// The numbers such a tooltip shows, however they were computed (long sequences: PatternTiles).
+struct CellNumbers {
+    int head = 0, i = 0, j = 0;
+    float raw = 0, logit = 0, weight = 0;
+    bool allowed = true;
+    bool has_row_stats = false;  // row max (and its key) and Σ exp(logit − max): long sequences
+    float row_max = 0, row_sum = 0;
+    int row_argmax = -1;
+};
+void CellTooltip(const AppState& s, const CellNumbers& c);
 // Window names (titles) of the panels, also used by the View menu and the layout.
 extern const char* const kTokensWindow;
 extern const char* const kModelWindow;

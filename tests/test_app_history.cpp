@@ -11,27 +11,13 @@
 #include "helpers.hpp"
 #include "long_view.hpp"
 #include "scene_compare.hpp"
+#include "ui_helpers.hpp"
 
 using namespace attnviz;
 using namespace attnviz::app;
+using attnviz::test::check_forward_is_full_recompute;
 
 namespace {
-void check_forward_is_full_recompute(const AppState& s) {
-    const Forward full = forward(s.scene);
-    REQUIRE(s.fwd.heads.size() == full.heads.size());
-    for (std::size_t h = 0; h < full.heads.size(); ++h) {
-        CHECK_MAT(s.fwd.heads[h].pattern, full.heads[h].pattern, 1e-5f);
-        CHECK_MAT(s.fwd.heads[h].delta, full.heads[h].delta, 1e-4f);
-    }
-    CHECK_MAT(s.fwd.output, full.output, 1e-4f);
-    if (s.scene.mask.type != MaskType::None) {
-        Scene u = s.scene;
-        u.mask = Mask::none();
-        const Forward fu = forward(u);
-        for (std::size_t h = 0; h < fu.heads.size(); ++h)
-            CHECK_MAT(s.fwd_unmasked.heads[h].pattern, fu.heads[h].pattern, 1e-5f);
-    }
-}
 
 // A random edit through the app (one word, spacing, a weight, W_O, an embedding, a title, the
 // mask, the head count, a word inserted); keyed like the panels key their continuous edits.

@@ -28,6 +28,7 @@
 
 using namespace attnviz;
 using namespace attnviz::app;
+using attnviz::test::check_forward_is_full_recompute;
 using attnviz::test::HeadlessImGui;
 using attnviz::test::word;
 
@@ -165,23 +166,6 @@ TEST_CASE("an exact block in a transposed view answers in data coordinates; the 
 // ---------------------------------------------------------------------------------------------
 // Live edits: incremental updates equal a full recompute
 // ---------------------------------------------------------------------------------------------
-namespace {
-void check_forward_equals_full(const AppState& s) {
-    const Forward full = forward(s.scene);
-    REQUIRE(s.fwd.heads.size() == full.heads.size());
-    for (std::size_t h = 0; h < full.heads.size(); ++h) {
-        CHECK_MAT(s.fwd.heads[h].pattern, full.heads[h].pattern, 1e-5f);
-        CHECK_MAT(s.fwd.heads[h].delta, full.heads[h].delta, 1e-4f);
-    }
-    CHECK_MAT(s.fwd.output, full.output, 1e-4f);
-    if (s.scene.mask.type != MaskType::None) {
-        Scene u = s.scene;
-        u.mask = Mask::none();
-        const Forward fu = forward(u);
-        for (std::size_t h = 0; h < fu.heads.size(); ++h) CHECK_MAT(s.fwd_unmasked.heads[h].pattern, fu.heads[h].pattern, 1e-5f);
-    }
-}
-}  // namespace
 
 TEST_CASE("edits of one token, one head's weights and W_O update the forward pass to what a full recompute gives") {
     AppState s;
@@ -201,11 +185,11 @@ TEST_CASE("edits of one token, one head's weights and W_O update the forward pas
     SUBCASE("one weight of W_O") { REQUIRE(s.edit([](Scene& x) { set_output_weight(x, 5, 7, -0.8f); })); }
     SUBCASE("the mask (a full recompute)") { REQUIRE(s.edit([](Scene& x) { set_mask(x, Mask::sliding_window(2)); })); }
     CHECK(s.generation > g);
-    check_forward_equals_full(s);
+    check_forward_is_full_recompute(s);
     REQUIRE(s.undo());
-    check_forward_equals_full(s);
+    check_forward_is_full_recompute(s);
     REQUIRE(s.redo());
-    check_forward_equals_full(s);
+    check_forward_is_full_recompute(s);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@
 #include <array>
 
 #include "app_state.hpp"
+#include "engine.hpp"
 #include "gl.hpp"
+#include "helpers.hpp"
 #include "panels.hpp"
 
 namespace attnviz::test {
@@ -46,5 +48,23 @@ struct HeadlessImGui {
         frame(s);
     }
 };
+
+// The app's forward pass (and the unmasked one) equals a full recompute of its scene.
+inline void check_forward_is_full_recompute(const app::AppState& s) {
+    const Forward full = forward(s.scene);
+    REQUIRE(s.fwd.heads.size() == full.heads.size());
+    for (std::size_t h = 0; h < full.heads.size(); ++h) {
+        CHECK_MAT(s.fwd.heads[h].pattern, full.heads[h].pattern, 1e-5f);
+        CHECK_MAT(s.fwd.heads[h].delta, full.heads[h].delta, 1e-4f);
+    }
+    CHECK_MAT(s.fwd.output, full.output, 1e-4f);
+    if (s.scene.mask.type != MaskType::None) {
+        Scene u = s.scene;
+        u.mask = Mask::none();
+        const Forward fu = forward(u);
+        for (std::size_t h = 0; h < fu.heads.size(); ++h)
+            CHECK_MAT(s.fwd_unmasked.heads[h].pattern, fu.heads[h].pattern, 1e-5f);
+    }
+}
 
 }  // namespace attnviz::test
