@@ -56,6 +56,8 @@ void DrawHeatmapPanel(AppState& s) {
     const Stage st = s.view.stage;
     hv.opt.transpose = s.view.transpose;
     hv.opt.show_values = s.view.show_values;
+    // thousands of keys share a row's weight: two decimals would print 0.00 in every cell
+    hv.opt.value_format = s.long_mode && st == Stage::Pattern ? "%.1e" : "%.2f";
     if (s.long_mode) {  // core's PatternTiles, tile by tile (app/long_view.cpp)
         configure_for_stage(hv, st, s.view.colormap, s.view.auto_range);
         DrawLongHeatmap(s, hv, h, st);
