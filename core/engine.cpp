@@ -2,77 +2,24 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
+#include "gemm.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
+#include "softmax.hpp"
+#include "tiles_internal.hpp"
 
 namespace attnviz {
-namespace {
-
-// Passes (3)–(5) for one row: max over allowed logits, exp(x − max) and sum, normalise.
-// `logits` are the raw scores times `factor`. Returns false if no key is allowed.
-bool softmax_row(const Mask& mask, int i, int m, const float* scores, float factor, float* out, float& row_max,
-                 float& row_sum) {
-    int lo = 0, hi = 0;
-    mask.key_range(i, m, lo, hi);
-    const bool dense_band = mask.dense_band();
-    // lo may lie past the last key (a sliding window over a shorter source): clamp to m.
-    for (int j = 0; j < std::min(lo, m); ++j) out[j] = 0.0f;
-    for (int j = std::max(hi + 1, 0); j < m; ++j) out[j] = 0.0f;
-
-    float mx = -std::numeric_limits<float>::infinity();
-    if (dense_band) {
-        for (int j = lo; j <= hi; ++j) mx = std::max(mx, scores[j] * factor);
-    } else {
-        for (int j = lo; j <= hi; ++j)
-            if (mask.allows(i, j)) mx = std::max(mx, scores[j] * factor);
-    }
-    if (mx == std::numeric_limits<float>::infinity()) {
-        // A logit overflowed to +∞ (huge scores over a tiny temperature): the softmax's limit is
-        // an equal share among the +∞ entries, 0 elsewhere (exp(∞ − ∞) would be NaN).
-        int count = 0;
-        for (int j = lo; j <= hi; ++j) {
-            const bool top = (dense_band || mask.allows(i, j)) && scores[j] * factor == mx;
-            out[j] = top ? 1.0f : 0.0f;
-            count += top ? 1 : 0;
-        }
-        for (int j = lo; j <= hi; ++j) out[j] /= static_cast<float>(count);
-        row_max = mx;
-        row_sum = static_cast<float>(count);
-        return true;
-    }
-    if (mx == -std::numeric_limits<float>::infinity()) {  // no allowed key
-        for (int j = lo; j <= hi; ++j) out[j] = 0.0f;
-        row_max = 0.0f;
-        row_sum = 0.0f;
-        return false;
-    }
-    float sum = 0.0f;
-    if (dense_band) {
-        for (int j = lo; j <= hi; ++j) {
-            out[j] = std::exp(scores[j] * factor - mx);
-            sum += out[j];
-        }
-    } else {
-        for (int j = lo; j <= hi; ++j) {
-            out[j] = mask.allows(i, j) ? std::exp(scores[j] * factor - mx) : 0.0f;
-            sum += out[j];
-        }
-    }
-    const float inv = 1.0f / sum;  // sum ≥ 1: the max entry contributes exp(0)
-    for (int j = lo; j <= hi; ++j) out[j] *= inv;
-    row_max = mx;
-    row_sum = sum;
-    return true;
-}
-
 Mat with_positional(const Sequence& seq, const Scene& s) {
-    Mat e = seq.embeddings;
+    Mat e = seq.embeddings;  // (seq.size(), d_model)
     if (s.positional != Positional::None) e += positional_for(s, seq.size());
     return e;
 }
+
+namespace {
 
 // Query rows per block of passes (2)–(6). A block's scores stay in cache for the softmax and
 // pattern·V; bigger blocks repack K and V less often, smaller ones waste less of a causal
@@ -93,51 +40,70 @@ bool skip_masked_scores(const Scene& s, const ForwardOptions& opt) {
 }
 
 
-// Passes (3)–(5) for one row of a dense-band mask, vectorised: allowed keys are exactly [lo, hi].
-// Writes pattern cells [0, m); with `zero_masked`, also sets the scores of masked cells in
-// [clo, chi] to 0 (cells outside [clo, chi] were never computed and are zeroed by the caller).
-bool softmax_band_row(int lo, int hi, int m, float* scores, float factor, float* out, float& row_max,
-                      float& row_sum) {
-    if (hi < lo) {
-        std::fill(out, out + m, 0.0f);
-        row_max = 0.0f;
-        row_sum = 0.0f;
-        return false;
-    }
-    std::fill(out, out + lo, 0.0f);
-    std::fill(out + hi + 1, out + m, 0.0f);
-    const int w = hi - lo + 1;
-    Eigen::Map<Eigen::ArrayXf> x(scores + lo, w), p(out + lo, w);
-    const float mx = x.maxCoeff() * factor;  // factor > 0 (validated temperature)
-    if (mx == std::numeric_limits<float>::infinity()) {
-        // A logit overflowed to +∞ (huge scores over a tiny temperature): the softmax's limit is
-        // an equal share among the +∞ entries, 0 elsewhere (exp(∞ − ∞) would be NaN).
-        p = ((x * factor) == mx).cast<float>();
-        const float count = p.sum();
-        p *= 1.0f / count;
-        row_max = mx;
-        row_sum = count;
-        return true;
-    }
-    p = (x * factor - mx).exp();
-    const float sum = p.sum();  // ≥ 1: the max entry contributes exp(0)
-    p *= 1.0f / sum;
-    row_max = mx;
-    row_sum = sum;
-    return true;
+// Pass (1) for every head at once. W_qkv = [W_Q of heads 0…H−1 | W_K of heads … | W_V of heads …]
+// (d_model, 3·H·d_head), heads as contiguous d_head column slices (GPT-2's c_attn layout).
+// A Forward computed again keeps its W_qkv: a row of a slice is written only where it differs from
+// the head's weights (reading both costs about half of writing, and after most edits no weight
+// changed), so the result is the same matrix either way.
+void fused_qkv_weights(const Scene& s, Mat& W_qkv) {
+    const int H = s.n_heads, dh = s.d_head, w = H * dh;
+    const bool kept = W_qkv.rows() == s.d_model && W_qkv.cols() == 3 * w;
+    if (!kept) W_qkv.resize(s.d_model, 3 * w);
+    const std::size_t row_bytes = sizeof(float) * static_cast<std::size_t>(dh);
+    for (int h = 0; h < H; ++h)
+        for (int p = 0; p < 3; ++p) {
+            const Mat& W = s.heads[static_cast<std::size_t>(h)].W[static_cast<std::size_t>(p)];  // (d_model, d_head)
+            auto slice = W_qkv.middleCols(p * w + h * dh, dh);
+            if (!kept) {
+                slice = W;
+                continue;
+            }
+            for (int r = 0; r < s.d_model; ++r) {
+                float* dst = &slice.coeffRef(r, 0);
+                const float* src = W.row(r).data();
+                if (std::memcmp(dst, src, row_bytes) != 0) std::memcpy(dst, src, row_bytes);
+            }
+        }
 }
 
-void compute_head(const Scene& s, const Forward& f, int h, bool skip_masked, HeadResult& r,
-                  std::vector<int>* fully_masked) {
-    const auto& hw = s.heads[static_cast<std::size_t>(h)];
+// One product by rows over the threads: self-attention qkv = E·W_qkv (n, 3·H·d_head), kv empty;
+// cross-attention qkv = E·[W_Q…] (n, H·d_head) and kv = X·[W_K… | W_V…] (m, 2·H·d_head).
+void project_all_heads(const Scene& s, const Mat& E, const Mat& X, const Mat& W_qkv, Mat& qkv, Mat& kv, int threads) {
+    const int w = s.n_heads * s.d_head;
+    if (!s.cross()) {
+        qkv.resize(s.n(), 3 * w);
+        kv.resize(0, 0);
+        gemm_rows(E, W_qkv, nullptr, qkv, threads);
+    } else {
+        qkv.resize(s.n(), w);
+        kv.resize(s.m(), 2 * w);
+        gemm_rows(E, W_qkv.leftCols(w), nullptr, qkv, threads);
+        gemm_rows(X, W_qkv.rightCols(2 * w), nullptr, kv, threads);
+    }
+}
+
+// Head h's slice (rows, d_head) of projection p (kQuery, kKey, kValue) in qkv / kv.
+Eigen::Block<const Mat> projection_slice(const Scene& s, const Mat& qkv, const Mat& kv, int h, int p) {
+    const int dh = s.d_head, w = s.n_heads * dh;
+    const Mat& src = (p == kQuery || !s.cross()) ? qkv : kv;
+    const int col = (p == kQuery || !s.cross()) ? p * w + h * dh : (p - 1) * w + h * dh;
+    // No rows (an empty text): the matrix owns no storage, and a view at a column offset would
+    // offset a null pointer (UB); an empty view at column 0 has the same (0, d_head) shape.
+    if (src.rows() == 0) return src.block(0, 0, 0, dh);
+    return src.middleCols(col, dh);
+}
+
+void project_all_heads(const Scene& s, Forward& f, int threads) {
+    fused_qkv_weights(s, f.W_qkv);
+    project_all_heads(s, f.E, f.X, f.W_qkv, f.qkv, f.kv, threads);
+}
+
+// Passes (2)–(7) of head h from its Q, K and V (already in r).
+void attend_head(const Scene& s, int h, bool skip_masked, HeadResult& r, std::vector<int>* fully_masked) {
     const int n = s.n(), m = s.m();
     const Mask& mask = s.mask;
     const bool band = mask.dense_band();
     const float factor = s.logit_factor();
-    // (1) projections
-    r.Q.noalias() = f.E * hw.W[kQuery];  // (n, d_head)
-    r.K.noalias() = f.X * hw.W[kKey];    // (m, d_head)
-    r.V.noalias() = f.X * hw.W[kValue];  // (m, d_head)
     r.scores.resize(n, m);               // (n, m)
     r.pattern.resize(n, m);              // (n, m)
     r.mixed.resize(n, s.d_head);         // (n, d_head)
@@ -173,24 +139,25 @@ void compute_head(const Scene& s, const Forward& f, int h, bool skip_masked, Hea
             float* prow = r.pattern.row(i).data();
             float& mx = r.row_max[static_cast<std::size_t>(i)];
             float& sum = r.row_sum[static_cast<std::size_t>(i)];
-            bool ok = false;
-            if (band) {
-                int lo = 0, hi = 0;
-                mask.key_range(i, m, lo, hi);
-                ok = softmax_band_row(lo, hi, m, srow, factor, prow, mx, sum);
-                if (skip_masked && w > 0) {  // masked cells inside the computed block: 0
+            // (3)–(5) softmax.hpp: each logit computed once, max and exp from the stored values
+            const SoftmaxStats st = softmax_row(mask, i, 0, m - 1, srow, factor, prow);
+            mx = st.max;
+            sum = st.sum;
+            const bool ok = st.argmax >= 0;
+            if (skip_masked && w > 0) {  // masked cells inside the computed block: 0
+                if (band) {
+                    int lo = 0, hi = 0;
+                    mask.key_range(i, m, lo, hi);
                     if (hi < lo) {
                         std::fill(srow + clo, srow + chi + 1, 0.0f);
                     } else {
                         std::fill(srow + clo, srow + lo, 0.0f);
                         std::fill(srow + hi + 1, srow + chi + 1, 0.0f);
                     }
-                }
-            } else {
-                ok = softmax_row(mask, i, m, srow, factor, prow, mx, sum);
-                if (skip_masked)
+                } else {
                     for (int j = clo; j <= chi; ++j)
                         if (!mask.allows(i, j)) srow[j] = 0.0f;
+                }
             }
             if (!ok && fully_masked) fully_masked->push_back(i);
         }
@@ -202,34 +169,51 @@ void compute_head(const Scene& s, const Forward& f, int h, bool skip_masked, Hea
     r.delta.noalias() = r.mixed * s.W_O.middleRows(static_cast<Eigen::Index>(h) * s.d_head, s.d_head);
 }
 
-void sum_heads(const Scene& s, Forward& f) {
-    f.delta.setZero(s.n(), s.d_model);
-    for (const auto& r : f.heads) f.delta += r.delta;
-    f.output = f.E + f.delta;
+// Pass (1) done by project_all_heads, then head h: its Q, K, V copied out of the fused product
+// (HeadResult keeps them as matrices of their own), passes (2)–(7).
+void compute_head(const Scene& s, const Forward& f, int h, bool skip_masked, HeadResult& r,
+                  std::vector<int>* fully_masked) {
+    r.Q = projection_slice(s, f.qkv, f.kv, h, kQuery);  // (n, d_head)
+    r.K = projection_slice(s, f.qkv, f.kv, h, kKey);    // (m, d_head)
+    r.V = projection_slice(s, f.qkv, f.kv, h, kValue);  // (m, d_head)
+    attend_head(s, h, skip_masked, r, fully_masked);
+}
+
+// ΔE = Σ_h ΔE_h (heads added in order 0, 1, …) and E' = E + ΔE, rows split over the threads.
+void sum_heads(const Scene& s, Forward& f, int threads) {
+    const int n = s.n();
+    f.delta.resize(n, s.d_model);
+    f.output.resize(n, s.d_model);
+    const std::int64_t cells = std::int64_t(n) * s.d_model * std::max(1, s.n_heads);
+    const int t = cells < 1'000'000 ? 1 : std::max(1, std::min(threads, n / 16));
+    const int per = (n + t - 1) / t;
+    parallel_for(t, t, [&](int k) {
+        const int r0 = k * per, r1 = std::min(n, r0 + per);
+        if (r1 <= r0) return;
+        // 32 rows at a time (96 KB of ΔE at d_model 768), so the running sum stays in cache while
+        // every head's rows are added to it, instead of going to memory once per head.
+        for (int b0 = r0; b0 < r1; b0 += 32) {
+            const int b = std::min(r1, b0 + 32) - b0;
+            auto d = f.delta.middleRows(b0, b);
+            if (f.heads.empty()) {
+                d.setZero();
+            } else {
+                d = f.heads[0].delta.middleRows(b0, b);
+                for (std::size_t h = 1; h < f.heads.size(); ++h) d += f.heads[h].delta.middleRows(b0, b);
+            }
+            f.output.middleRows(b0, b) = f.E.middleRows(b0, b) + d;
+        }
+    });
 }
 
 }  // namespace
 
 bool masked_softmax_row(const float* logits, const std::uint8_t* allowed, int m, float* out, float* max_out,
                         float* sum_out) {
-    float mx = -std::numeric_limits<float>::infinity();
-    for (int j = 0; j < m; ++j)
-        if (allowed[j]) mx = std::max(mx, logits[j]);
-    if (mx == -std::numeric_limits<float>::infinity()) {
-        for (int j = 0; j < m; ++j) out[j] = 0.0f;
-        if (max_out) *max_out = 0.0f;
-        if (sum_out) *sum_out = 0.0f;
-        return false;
-    }
-    float sum = 0.0f;
-    for (int j = 0; j < m; ++j) {
-        out[j] = allowed[j] ? std::exp(logits[j] - mx) : 0.0f;
-        sum += out[j];
-    }
-    for (int j = 0; j < m; ++j) out[j] /= sum;
-    if (max_out) *max_out = mx;
-    if (sum_out) *sum_out = sum;
-    return true;
+    const SoftmaxStats st = softmax_row(m, logits, 1.0f, allowed, out);
+    if (max_out) *max_out = st.max;
+    if (sum_out) *sum_out = st.sum;
+    return st.argmax >= 0;
 }
 
 Mat positional_for(const Scene& s, int n) {
@@ -304,10 +288,11 @@ void forward(const Scene& s, Forward& f, const ForwardOptions& opt) {
     // Threads pay off from about a millisecond of work (starting one costs ~50 µs).
     const double work = forward_gemm_flops(s, opt);
     const int threads = work < 2e6 ? 1 : resolve_threads(opt.threads);
-    parallel_for(s.n_heads, threads, [&](int h) {
+    project_all_heads(s, f, threads);  // (1) every head's Q, K, V: one product, rows over the threads
+    parallel_for(s.n_heads, threads, [&](int h) {  // (2)–(7) heads in parallel
         compute_head(s, f, h, skip, f.heads[static_cast<std::size_t>(h)], h == 0 ? &f.fully_masked_rows : nullptr);
     });
-    sum_heads(s, f);
+    sum_heads(s, f, threads);
 }
 
 void recompute_head(const Scene& s, Forward& f, int h) { recompute_head(s, f, h, ForwardOptions{}); }
@@ -319,8 +304,13 @@ void recompute_head(const Scene& s, Forward& f, int h, const ForwardOptions& opt
     const bool skip = skip_masked_scores(s, opt);
     // One flag for the whole Forward: if any head skipped, masked scores are not all there.
     f.masked_scores_computed = f.masked_scores_computed && !skip;
+    const int threads = forward_gemm_flops(s, opt) < 2e6 ? 1 : resolve_threads(opt.threads);
+    // The whole fused product again, not head h's columns alone: a column's value depends on where
+    // it sits in the product (Eigen's kernels sum a dot product in different orders for different
+    // column blocks), and head h must come out exactly as forward() computes it.
+    project_all_heads(s, f, threads);
     compute_head(s, f, h, skip, f.heads[static_cast<std::size_t>(h)], &f.fully_masked_rows);
-    sum_heads(s, f);
+    sum_heads(s, f, threads);
 }
 
 GemmBaseline::GemmBaseline(const Scene& s, const ForwardOptions& opt)
@@ -328,10 +318,11 @@ GemmBaseline::GemmBaseline(const Scene& s, const ForwardOptions& opt)
     check_forward_bytes(s);
     E_ = with_positional(s.input, s);
     X_ = s.source ? with_positional(*s.source, s) : E_;
+    fused_qkv_weights(s, W_qkv_);
     scratch_.resize(static_cast<std::size_t>(s.n_heads));
     for (auto& m : scratch_) {
-        m[3].resize(s.n(), s.m());
-        m[4].resize(s.n(), s.d_head);
+        m[0].resize(s.n(), s.m());
+        m[1].resize(s.n(), s.d_head);
     }
 }
 
@@ -341,12 +332,12 @@ void GemmBaseline::run() {
     const Scene& s = *s_;
     const int n = s.n(), m = s.m();
     const int threads = flops() < 2e6 ? 1 : resolve_threads(opt_.threads);
+    project_all_heads(s, E_, X_, W_qkv_, qkv_, kv_, threads);
     parallel_for(s.n_heads, threads, [&](int h) {
-        auto& [Q, K, V, S, M, D] = scratch_[static_cast<std::size_t>(h)];
-        const auto& hw = s.heads[static_cast<std::size_t>(h)];
-        Q.noalias() = E_ * hw.W[kQuery];
-        K.noalias() = X_ * hw.W[kKey];
-        V.noalias() = X_ * hw.W[kValue];
+        auto& [S, M, D] = scratch_[static_cast<std::size_t>(h)];
+        const auto Q = projection_slice(s, qkv_, kv_, h, kQuery);  // (n, d_head) views, as forward copies them
+        const auto K = projection_slice(s, qkv_, kv_, h, kKey);    // (m, d_head)
+        const auto V = projection_slice(s, qkv_, kv_, h, kValue);  // (m, d_head)
         if (!skip_) {  // nothing skipped: Eigen's plain products
             if (m > 0) {
                 S.noalias() = Q * K.transpose();

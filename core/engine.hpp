@@ -5,8 +5,9 @@
 //
 //   E  = embeddings + positional                         (n, d_model)
 //   X  = E, or the source's embeddings + positional      (m, d_model)
+//   every head at once: [Q | K | V] = [E·W_Q | X·W_K | X·W_V]  one product (n, 3·H·d_head) when X = E
 //   per head h:
-//     Q_h = E·W_Q   K_h = X·W_K   V_h = X·W_V             (n|m, d_head)
+//     Q_h, K_h, V_h = head h's d_head columns of it        (n|m, d_head)
 //     scores_h  = Q_h·K_hᵀ                                (n, m)   raw, before scale and mask
 //     logits    = scores_h · logit_factor                 (1/√d_head if scaled, / temperature)
 //     pattern_h = softmax over allowed keys of each row   (n, m)   masked cells exactly 0
@@ -16,9 +17,11 @@
 // The passes are numbered as in llm.c: (1) projections, (2) scores, (3) row max over allowed
 // keys, (4) exp(x − max) and sum, (5) normalise, (6) weighted sum of values, (7) output slice.
 //
-// Speed: passes (2)–(6) run per block of 64 query rows, so a block's scores are still in cache for
-// the softmax and for pattern·V; a block computes only the key columns its rows may see (a causal
-// forward does about half the score work), and heads run in parallel on `threads` threads.
+// Speed: pass (1) is one product for all heads — E·[W_Q | W_K | W_V] with the heads' weights side by
+// side, GPT-2's c_attn layout — split by rows over the threads (gemm.hpp); passes (2)–(6) run per
+// block of 128 query rows (64 under a banded mask), so a block's scores
+// stay in cache for the softmax and pattern·V; a block computes only the key columns its rows may see
+// (a causal forward does about half the score work), and heads run in parallel on `threads` threads.
 #pragma once
 
 #include <array>
@@ -52,6 +55,11 @@ struct Forward {
     // true: `scores` holds q_i·k_j for every cell, masked or not. false (masked-out work skipped):
     // every masked cell of `scores` holds exactly 0 and only allowed cells hold q_i·k_j.
     bool masked_scores_computed = true;
+    // Pass (1)'s fused product, kept so that the next forward into this Forward reuses the storage.
+    // Read Q, K, V from `heads` (update_token keeps those current, not these).
+    Mat W_qkv;  // (d_model, 3·H·d_head)  [W_Q of heads 0…H−1 | W_K … | W_V …]
+    Mat qkv;    // (n, 3·H·d_head) E·W_qkv; cross-attention: (n, H·d_head) E·W_Q… only
+    Mat kv;     // cross-attention: (m, 2·H·d_head) X·[W_K… | W_V…]; else empty
 };
 
 struct ForwardOptions {
@@ -80,15 +88,17 @@ Mat positional_for(const Scene& s, int n);
 // One row of it (1, d_model): what a token edit at position `pos` adds to the new embedding.
 RowVec positional_row(const Scene& s, int pos);
 
-// Recomputes head h's results and the sums (after an edit of one head's weights or of W_O).
+// Recomputes head h's results and the sums (after an edit of one head's weights or of W_O). Pass (1)
+// is redone for all heads (the fused product, ~⅓ of a forward's products), so that head h equals
+// what forward() gives bit for bit; passes (2)–(7) for head h only.
 void recompute_head(const Scene& s, Forward& f, int h);
 void recompute_head(const Scene& s, Forward& f, int h, const ForwardOptions& opt);
 
-// The matrix products of `forward` done by Eigen alone — no softmax, masking, scaling or
-// bookkeeping — for measuring what the rest costs. Per head: Q = E·W_Q, K = X·W_K, V = X·W_V, then
-// Q·Kᵀ and (scores)·V as whole products — or, where `forward` skips masked-out blocks, the same
-// blocks it computes — then
-// mixed·W_O[h]. Heads run in parallel on the same threads as `forward`.
+// The matrix products of `forward` done by Eigen alone — no softmax, masking, scaling, copies or
+// bookkeeping — for measuring what the rest costs. The fused product E·[W_Q | W_K | W_V] of all
+// heads (rows over the threads, as `forward`); then per head, on views of its columns: Q·Kᵀ and
+// (scores)·V as whole products — or, where `forward` skips masked-out blocks, the same blocks it
+// computes — then mixed·W_O[h]. Heads run in parallel on the same threads as `forward`.
 class GemmBaseline {
 public:
     GemmBaseline(const Scene& s, const ForwardOptions& opt = {});
@@ -100,7 +110,8 @@ private:
     ForwardOptions opt_;
     bool skip_;
     Mat E_, X_;
-    std::vector<std::array<Mat, 6>> scratch_;  // per head: Q, K, V, scores, mixed, delta
+    Mat W_qkv_, qkv_, kv_;                      // as Forward's
+    std::vector<std::array<Mat, 3>> scratch_;  // per head: scores, mixed, delta
 };
 
 // Floating-point operations of the matrix products of one forward pass as `forward` does them

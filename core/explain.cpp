@@ -1,9 +1,15 @@
 #include "explain.hpp"
 
+#include <Eigen/SVD>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+
+#include "softmax.hpp"
+#include "text.hpp"
 
 namespace attnviz {
 namespace {
@@ -15,7 +21,7 @@ template <class F>
 void key_lines(ExplainStep& st, int m, F&& line) {
     const int shown = std::min(m, kExplainMaxLines);
     for (int j = 0; j < shown; ++j) st.lines.push_back(line(j));
-    if (m > shown) st.lines.push_back("… (" + std::to_string(m - shown) + " more keys)");
+    if (m > shown) st.lines.push_back("… " + count_noun(m - shown, "more key", "more keys") + " (of " + format_count(m) + ") not listed");
 }
 
 std::int64_t mul_checked(std::int64_t a, std::int64_t b, const char* what) {
@@ -34,6 +40,31 @@ std::string format_number(double x) {
     std::string s = buf;
     if (s == "-0") s = "0";
     return s;
+}
+
+std::string format_cell(double x) {
+    if (std::isinf(x)) return x < 0 ? "−∞" : "∞";
+    if (std::isnan(x)) return "nan";
+    char buf[32];
+    const double a = std::fabs(x);
+    if (a >= 99.5) std::snprintf(buf, sizeof buf, "%.3g", x);
+    else if (a >= 9.95) std::snprintf(buf, sizeof buf, "%.0f", x);
+    else if (a >= 0.995) std::snprintf(buf, sizeof buf, "%.1f", x);
+    else std::snprintf(buf, sizeof buf, "%.2f", x);
+    // Trim trailing zeros of a plain decimal ("1.0" → "1", "0.50" → "0.5").
+    std::size_t len = std::strlen(buf);
+    if (std::strchr(buf, '.') && !std::strchr(buf, 'e')) {
+        while (len > 0 && buf[len - 1] == '0') buf[--len] = 0;
+        if (len > 0 && buf[len - 1] == '.') buf[--len] = 0;
+    }
+    // Drop the leading zero ("0.33" → ".33", "-0.33" → "-.33").
+    const bool neg = buf[0] == '-';
+    const char* digits = buf + (neg ? 1 : 0);
+    char out[34];
+    if (digits[0] == '0' && digits[1] == '.') std::snprintf(out, sizeof out, "%s%s", neg ? "-" : "", digits + 1);
+    else std::snprintf(out, sizeof out, "%s", buf);
+    if (std::strcmp(out, "-0") == 0 || out[0] == 0 || std::strcmp(out, "-") == 0) return "0";
+    return out;
 }
 
 std::string format_vector(const RowVec& v, int max_entries) {
@@ -92,30 +123,27 @@ QueryExplanation explain_query(const Scene& s, const Forward& f, int head, int q
     x.logits.resize(m);
     x.masked.resize(m);
     x.allowed.resize(static_cast<std::size_t>(m));
-    std::vector<double> logit(static_cast<std::size_t>(m));
-    double mx = -std::numeric_limits<double>::infinity();
+    std::vector<double> dots(static_cast<std::size_t>(m));  // (m) q·k_j in double
     for (int j = 0; j < m; ++j) {
         double dot = 0;
         for (int c = 0; c < s.d_head; ++c) dot += static_cast<double>(x.q[c]) * static_cast<double>(x.K(j, c));
+        dots[static_cast<std::size_t>(j)] = dot;
         x.dots[j] = static_cast<float>(dot);
-        logit[static_cast<std::size_t>(j)] = dot * static_cast<double>(x.logit_factor);
-        x.logits[j] = static_cast<float>(logit[static_cast<std::size_t>(j)]);
+        x.logits[j] = static_cast<float>(dot * static_cast<double>(x.logit_factor));
         const bool ok = s.mask.allows(query, j);
         x.allowed[static_cast<std::size_t>(j)] = ok ? 1 : 0;
         x.masked[j] = ok ? x.logits[j] : -std::numeric_limits<float>::infinity();
-        if (ok) mx = std::max(mx, logit[static_cast<std::size_t>(j)]);
     }
-    // (5) softmax over the allowed keys.
+    // (5) softmax over the allowed keys: the engine's row softmax (softmax.hpp), in double.
+    std::vector<double> w(static_cast<std::size_t>(m));  // (m)
+    const SoftmaxStatsD st =
+        softmax_row(m, dots.data(), static_cast<double>(x.logit_factor), x.allowed.data(), w.data());
     x.weights = RowVec::Zero(m);
-    x.fully_masked = !(mx > -std::numeric_limits<double>::infinity());
-    double sum = 0;
+    x.fully_masked = st.argmax < 0;
     if (!x.fully_masked) {
-        std::vector<double> ex(static_cast<std::size_t>(m), 0.0);
-        for (int j = 0; j < m; ++j)
-            if (x.allowed[static_cast<std::size_t>(j)]) sum += ex[static_cast<std::size_t>(j)] = std::exp(logit[static_cast<std::size_t>(j)] - mx);
-        for (int j = 0; j < m; ++j) x.weights[j] = static_cast<float>(ex[static_cast<std::size_t>(j)] / sum);
-        x.row_max = static_cast<float>(mx);
-        x.row_sum = static_cast<float>(sum);
+        for (int j = 0; j < m; ++j) x.weights[j] = static_cast<float>(w[static_cast<std::size_t>(j)]);
+        x.row_max = static_cast<float>(st.max);
+        x.row_sum = static_cast<float>(st.sum);
     }
     // (6) weighted sum of the values.
     Eigen::Matrix<double, 1, Eigen::Dynamic> z = Eigen::Matrix<double, 1, Eigen::Dynamic>::Zero(s.d_head);
@@ -159,10 +187,10 @@ QueryExplanation explain_query(const Scene& s, const Forward& f, int head, int q
         x.steps.push_back(std::move(st));
     }
     {
-        ExplainStep st{4, "Mask: keys this query may not see get −∞", std::string("mask: ") + mask_type_name(s.mask.type), {}};
+        ExplainStep st{4, "Mask: keys this query may not see get −∞", std::string("mask: ") + mask_words(s.mask.type), {}};
         int n_allowed = 0;
         for (auto a : x.allowed) n_allowed += a;
-        st.lines.push_back(std::to_string(n_allowed) + " of " + std::to_string(m) + " keys allowed");
+        st.lines.push_back(format_count(n_allowed) + " of " + count_noun(m, "key") + " allowed");
         key_lines(st, m, [&](int j) {
             return "l_" + key(j) + " = " + (x.allowed[static_cast<std::size_t>(j)] ? format_number(x.masked[j]) : "−∞ (masked)");
         });
@@ -207,7 +235,7 @@ QueryExplanation explain_query(const Scene& s, const Forward& f, int head, int q
         x.steps.push_back(std::move(st));
     }
     {
-        ExplainStep st{8, "The new embedding", "E'_i = E_i + ΔE_0 + … + ΔE_" + std::to_string(s.n_heads - 1), {}};
+        ExplainStep st{8, "The new embedding", head_sum_formula(s.n_heads), {}};
         st.lines.push_back("E_i  = " + format_vector(x.e, 16));
         st.lines.push_back("ΔE   = " + format_vector(x.delta, 16));
         st.lines.push_back("E'_i = " + format_vector(x.output, 16));
@@ -252,6 +280,30 @@ Mat value_map(const Scene& s, int head) {
         throw SceneError("head", "head " + std::to_string(head) + " is out of range 0.." + std::to_string(s.n_heads - 1));
     return s.heads[static_cast<std::size_t>(head)].W[kValue] *
            s.W_O.middleRows(static_cast<Eigen::Index>(head) * s.d_head, s.d_head);
+}
+
+}  // namespace attnviz
+
+namespace attnviz {
+
+ValueMapRank value_map_rank(const Scene& s, int head, double relative_tolerance) {
+    ValueMapRank r;
+    r.map = value_map(s, head);
+    r.relative_tolerance = relative_tolerance;
+    // In double: the product of the float weights, whose exact rank is at most d_head.
+    const Eigen::MatrixXd W_V = s.heads[static_cast<std::size_t>(head)].W[kValue].cast<double>();  // (d_model, d_head)
+    const Eigen::MatrixXd W_O_h =
+        s.W_O.middleRows(static_cast<Eigen::Index>(head) * s.d_head, s.d_head).cast<double>();  // (d_head, d_model)
+    const Eigen::MatrixXd M = W_V * W_O_h;                                                       // (d_model, d_model)
+    const Eigen::JacobiSVD<Eigen::MatrixXd> svd(M);
+    const Eigen::VectorXd sv = svd.singularValues();
+    r.singular_values.assign(sv.data(), sv.data() + sv.size());
+    r.largest = sv.size() ? sv[0] : 0.0;
+    r.threshold = relative_tolerance * r.largest;
+    r.rank = 0;
+    for (Eigen::Index k = 0; k < sv.size(); ++k)
+        if (sv[k] > r.threshold && sv[k] > 0.0) ++r.rank;
+    return r;
 }
 
 }  // namespace attnviz

@@ -92,6 +92,17 @@ ParameterCounts parameter_counts(const Scene& s);
 // ΔE_h,i = Σ_j w_ij · X_j · value_map. Its rank is at most d_head.
 Mat value_map(const Scene& s, int head);
 
+// That map and its rank: the singular values of W_V·W_O[h] (computed in double with Eigen's
+// JacobiSVD) that exceed `relative_tolerance` × the largest one. At most min(d_head, d_model).
+struct ValueMapRank {
+    Mat map;                              // (d_model, d_model) value_map(s, head)
+    int rank = 0;
+    double relative_tolerance = 0;        // the stated tolerance, relative to the largest
+    double largest = 0, threshold = 0;    // σ_max, and relative_tolerance · σ_max
+    std::vector<double> singular_values;  // (d_model) largest first
+};
+ValueMapRank value_map_rank(const Scene& s, int head, double relative_tolerance = 1e-9);
+
 // The mean over the rows of a pattern of the row's largest weight: 1/m for uniform rows, 1 for
 // one-hot rows (how saturated the softmax is; rows with no allowed key count as 0).
 double mean_max_weight(const Mat& pattern);
@@ -100,6 +111,10 @@ double mean_max_weight(const Mat& pattern);
 std::string format_vector(const RowVec& v, int max_entries = 8);
 // A number with 4 significant digits ("0.1235", "-13.25", "1.2e+06"); "−∞" for -inf.
 std::string format_number(double x);
+// A heatmap cell's number in at most ~4 characters: 2 decimals, no leading zero, trailing zeros
+// trimmed (".33", "-1.5", "12", "0"); ±∞ as "∞" / "−∞". The one cell formatter (SVG figures and the
+// presentation view).
+std::string format_cell(double x);
 // 1572864 → "1,572,864".
 std::string format_count(std::int64_t n);
 

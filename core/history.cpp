@@ -110,6 +110,8 @@ Scene scene_fields(const Scene& s) {
     for (std::size_t h = 0; h < s.heads.size(); ++h) o.heads[h].given = s.heads[h].given;
     o.W_O_given = s.W_O_given;
     o.view_json = s.view_json;
+    o.model = s.model;
+    o.model_dir = s.model_dir;
     return o;
 }
 
@@ -396,6 +398,14 @@ void History::trim() {
         bytes_ -= redo_.front().bytes;
         redo_.pop_front();
     }
+}
+
+std::string typing_key(const std::string& field, const std::string& text) {
+    int words = 0;
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    for (std::size_t i = 1; i < text.size(); ++i)
+        if (space(text[i]) && !space(text[i - 1])) ++words;
+    return field + "#" + std::to_string(words);
 }
 
 }  // namespace attnviz

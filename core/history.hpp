@@ -46,6 +46,12 @@ std::size_t scene_fields_bytes(const Scene& s);
 // way, so an edit never copies the whole scene.
 void follow_change(Scene& to, const Scene& from, const SceneChange& change);
 
+// The coalescing key of a text field's edit, so that typing is undone word by word: `field` and
+// the number of words begun in `text` (a word begins at a space that follows a non-space).
+// "the" → "text#0", "the q" … "the quick" → "text#1": the space that starts the next word starts
+// a new undo step. With History's time window, a pause also starts one.
+std::string typing_key(const std::string& field, const std::string& text);
+
 class History {
 public:
     using Clock = std::chrono::steady_clock;
@@ -53,7 +59,7 @@ public:
     struct Options {
         std::size_t max_steps = 500;
         std::size_t max_bytes = std::size_t(512) << 20;  // undo + redo steps together
-        Clock::duration coalesce_window = std::chrono::milliseconds(750);
+        Clock::duration coalesce_window = std::chrono::milliseconds(1000);  // a pause this long starts a new step
     };
 
     History() = default;

@@ -31,12 +31,12 @@ void PatternTiles::rescan_row(int h, int i, float* scratch) {
     HeadStats& r = heads_[static_cast<std::size_t>(h)];
     int lo = 0, hi = 0;
     mask_.key_range(i, m_, lo, hi);
-    RowStats st;
+    SoftmaxStats st;
     if (hi >= lo) {
         const int w = hi - lo + 1;
         Eigen::Map<RowVec> scores(scratch, w), p(scratch + m_, w);
         scores.noalias() = r.Q.row(i) * r.K.middleRows(lo, w).transpose();
-        st = row_softmax(mask_, i, m_, lo, hi, scores.data(), factor_, p.data());
+        st = softmax_row(mask_, i, lo, hi, scores.data(), factor_, p.data());
         if (st.argmax >= 0) r.mixed.row(i).noalias() = p * r.V.middleRows(lo, w);
         else r.mixed.row(i).setZero();
     } else {
@@ -86,7 +86,7 @@ void PatternTiles::update_token(const Scene& after, int t, int threads) {
             l_old.noalias() = r.Q.middleRows(a, b - a) * k_old.transpose();
             l_new.noalias() = r.Q.middleRows(a, b - a) * k_new.transpose();
         }
-        l_old *= factor_;
+        l_old *= factor_;  // the logits, stored (rounded as softmax_row rounds them)
         l_new *= factor_;
         RowVec U(d_head_);  // (1, d_head) unnormalised Σ_j exp(logit_j − max)·v_j
         for (int i = a; i < b; ++i) {
@@ -95,11 +95,14 @@ void PatternTiles::update_token(const Scene& after, int t, int threads) {
             float& M = r.row_max[si];
             float& S = r.row_sum[si];
             const float lo = l_old[i - a], ln = l_new[i - a];
-            const float e_old = S > 0.0f ? std::exp(lo - M) : 0.0f;
-            // Recompute the row when its max moves down (key t held it). Otherwise removing key t's
-            // term cannot lose precision that matters: if it was most of the sum, key t held the
-            // max and now holds a larger one, whose exp(0) = 1 term keeps S ≥ 1.
-            if (S == 0.0f || (r.row_argmax[si] == t && ln < M)) {
+            // Key t's old term; exactly 1 when it held the max (its score, computed again here by
+            // another product, may round differently: at huge logits that is e^(−1e13) vs 1).
+            const float e_old = S > 0.0f ? (r.row_argmax[si] == t ? 1.0f : softmax_term(lo, M)) : 0.0f;
+            // Recompute the row when its max moves down (key t held it), or when logits overflowed
+            // (M = ±∞). Otherwise removing key t's term cannot lose precision that matters: if it
+            // was most of the sum, key t held the max and now holds a larger one, whose exp(0) = 1
+            // term keeps S ≥ 1.
+            if (S == 0.0f || std::isinf(M) || std::isinf(ln) || (r.row_argmax[si] == t && ln < M)) {
                 rescan_row(h, i, buf);
                 continue;
             }
@@ -112,9 +115,13 @@ void PatternTiles::update_token(const Scene& after, int t, int threads) {
                 M = ln;
                 r.row_argmax[si] = t;
             } else {
-                const float e_new = std::exp(ln - M);
+                const float e_new = softmax_term(ln, M);
                 S = rest + e_new;
                 U.noalias() += e_new * v_new;
+            }
+            if (!(S >= 1.0f) || !std::isfinite(S)) {  // cannot happen in exact arithmetic: start over
+                rescan_row(h, i, buf);
+                continue;
             }
             r.mixed.row(i) = U * (1.0f / S);
         }
@@ -142,7 +149,7 @@ namespace {
 
 // Row i of head r from its stored scores: softmax, statistics, mixed and ΔE_h rows.
 void refresh_row(const Mask& mask, int i, int m, float factor, const Eigen::Ref<const Mat>& W_Oh, HeadResult& r) {
-    const RowStats st = row_softmax(mask, i, m, 0, m - 1, r.scores.row(i).data(), factor, r.pattern.row(i).data());
+    const SoftmaxStats st = softmax_row(mask, i, 0, m - 1, r.scores.row(i).data(), factor, r.pattern.row(i).data());
     r.row_max[static_cast<std::size_t>(i)] = st.max;
     r.row_sum[static_cast<std::size_t>(i)] = st.sum;
     r.mixed.row(i).noalias() = r.pattern.row(i) * r.V;
@@ -200,22 +207,28 @@ void update_token(const Scene& after, Forward& f, int t, int threads) {
                 r.scores(i, t) = s_new;
                 const std::size_t si = static_cast<std::size_t>(i);
                 const float M = r.row_max[si], S = r.row_sum[si];
-                const float l_old = s_old * factor, l_new = s_new * factor;
-                if (S == 0.0f || (l_old >= M && l_new < M)) {  // key t held the max and gave it up
+                // The logits rounded as softmax_row rounded them (the stored scores are the same).
+                const float l_old = logit(s_old, factor), l_new = logit(s_new, factor);
+                // Start the row over when key t held the max and gave it up, or logits overflowed.
+                if (S == 0.0f || std::isinf(M) || std::isinf(l_new) || (l_old >= M && l_new < M)) {
                     refresh_row(mask, i, m, factor, W_Oh, r);
                     continue;
                 }
-                const float e_old = std::exp(l_old - M);
+                const float e_old = softmax_term(l_old, M);
                 float g = 1.0f, M2 = M, S2;
                 if (l_new > M) {
                     g = std::exp(M - l_new);
                     S2 = (S - e_old) * g + 1.0f;
                     M2 = l_new;
                 } else {
-                    S2 = S - e_old + std::exp(l_new - M);
+                    S2 = S - e_old + softmax_term(l_new, M);
+                }
+                if (!(S2 >= 1.0f) || !std::isfinite(S2)) {  // cannot happen in exact arithmetic
+                    refresh_row(mask, i, m, factor, W_Oh, r);
+                    continue;
                 }
                 const float c = S * g / S2;  // every other weight of the row is multiplied by c
-                const float p_old = r.pattern(i, t), p_new = std::exp(l_new - M2) / S2;
+                const float p_old = r.pattern(i, t), p_new = softmax_term(l_new, M2) / S2;
                 int lo = 0, hi = 0;
                 mask.key_range(i, m, lo, hi);
                 r.pattern.row(i).segment(lo, hi - lo + 1) *= c;  // masked cells stay 0

@@ -1,6 +1,7 @@
 #include "scene.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <string_view>
 #include <unordered_map>
@@ -298,6 +299,15 @@ NewTokens plan_tokens(const Sequence& seq, std::vector<Token> tokens, std::uint6
 
 void check_value(float v, const std::string& path);
 
+// A float in a message: its shortest exact text (1e-09, not 0.000000).
+std::string number_text(float v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "infinity" : "-infinity";
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
+}
+
 void check_finite(const Mat& m, const std::string& path) {
     for (Eigen::Index r = 0; r < m.rows(); ++r)
         for (Eigen::Index c = 0; c < m.cols(); ++c)
@@ -321,7 +331,7 @@ void check_value(float v, const std::string& path) {
     // Bounded so that every score stays a finite float32 (found by the scene fuzzer: 1.8e19 in an
     // embedding made the scores overflow and the pattern NaN).
     if (std::fabs(v) > Limits::kMaxAbsValue)
-        throw SceneError(path, "expected a number between -1e6 and 1e6, got " + std::to_string(v));
+        throw SceneError(path, "expected a number between -1e6 and 1e6, got " + number_text(v));
 }
 
 void check_mask(const Mask& mask, int n, int m) {
@@ -371,8 +381,10 @@ std::size_t estimate_forward_bytes(int n, int m, int d_model, int n_heads, int d
     const std::size_t N = static_cast<std::size_t>(n), M = static_cast<std::size_t>(m),
                       dm = static_cast<std::size_t>(d_model), h = static_cast<std::size_t>(n_heads),
                       dh = static_cast<std::size_t>(d_head);
-    // Per head: Q, K, V, scores + pattern, ΔE_h; plus E, X, ΔE and E'.
-    return f * (h * (N * dh + 2 * M * dh + 2 * N * M + N * dm) + 3 * N * dm + M * dm);
+    // Per head: Q, K, V, scores + pattern, ΔE_h; plus E, X, ΔE and E'; plus the fused projection
+    // (engine.hpp): W_qkv (d_model, 3·H·d_head) and its product, n rows of Q and m rows of K and V.
+    return f * (h * (N * dh + 2 * M * dh + 2 * N * M + N * dm) + 3 * N * dm + M * dm +
+                3 * dm * h * dh + (N + 2 * M) * h * dh);
 }
 
 void check_sizes(int n, int m, int d_model, int n_heads, int d_head) {
@@ -444,7 +456,7 @@ Scene make_scene(const std::vector<std::string>& tokens, int d_model, int n_head
 void validate(const Scene& s) {
     check_sizes(s.n(), s.m(), s.d_model, s.n_heads, s.d_head);
     if (!std::isfinite(s.temperature) || !(s.temperature >= Limits::kMinTemperature))
-        throw SceneError("temperature", "expected a finite number ≥ 1e-6, got " + std::to_string(s.temperature));
+        throw SceneError("temperature", "expected a finite number ≥ 1e-6, got " + number_text(s.temperature));
     check_shape(s.input.embeddings, s.n(), s.d_model, "embeddings");
     check_finite(s.input.embeddings, "embeddings");
     if (s.source) {
@@ -649,7 +661,7 @@ void set_scale(Scene& s, bool scale) { s.scale = scale; }
 
 void set_temperature(Scene& s, float t) {
     if (!std::isfinite(t) || !(t >= Limits::kMinTemperature))
-        throw SceneError("temperature", "expected a finite number ≥ 1e-6, got " + std::to_string(t));
+        throw SceneError("temperature", "expected a finite number ≥ 1e-6, got " + number_text(t));
     s.temperature = t;
 }
 

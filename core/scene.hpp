@@ -135,6 +135,11 @@ struct Scene {
     Mat W_O;                           // (n_heads·d_head, d_model)
     bool W_O_given = false;
     std::string view_json;             // the file's "view" object (front-end presets), kept as text
+    // The file's "model": a GPT-2 folder (config.json, vocab, model.safetensors) the scene opens, as
+    // written (relative to the scene file's folder, or absolute); "" when none. load_scene resolves
+    // it into model_dir (absolute, checked to exist); scene_from_json alone leaves model_dir "".
+    std::string model;
+    std::string model_dir;
 
     int n() const { return input.size(); }
     int m() const { return source ? source->size() : input.size(); }  // number of keys

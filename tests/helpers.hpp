@@ -3,13 +3,47 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
+#include "model.hpp"
 #include "types.hpp"
 
 namespace attnviz::test {
+
+// A fresh folder of its own under the system's temporary directory (mkdtemp: two in one process
+// never share it), removed with everything in it at the end.
+struct TempDir {
+    std::filesystem::path path;
+    explicit TempDir(const char* tag = "test") {
+        std::string templ = (std::filesystem::temp_directory_path() / (std::string("attnviz_") + tag + "_XXXXXX")).string();
+        if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed for " + templ);
+        path = templ;
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string file(const std::string& name) const { return (path / name).string(); }
+    std::string operator/(const std::string& name) const { return file(name); }
+};
+
+// A GPT-2-shaped model configuration for tests (ln_eps 1e-5 as GPT-2's).
+inline ModelConfig model_config(int vocab, int n_ctx, int d_model, int layers, int heads, bool mlp) {
+    ModelConfig c;
+    c.vocab_size = vocab;
+    c.n_ctx = n_ctx;
+    c.d_model = d_model;
+    c.n_layers = layers;
+    c.n_heads = heads;
+    c.mlp = mlp;
+    c.ln_eps = 1e-5f;
+    return c;
+}
 
 inline Mat mat(std::initializer_list<std::initializer_list<float>> rows) {
     Mat m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows.begin()->size()));

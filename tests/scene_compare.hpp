@@ -41,6 +41,7 @@ inline std::string scene_difference(const Scene& a, const Scene& b) {
     if (a.title != b.title) return "title";
     if (a.description != b.description) return "description";
     if (a.view_json != b.view_json) return "view_json";
+    if (a.model != b.model) return "model";
     if (auto d = sequence_difference(a.input, b.input, "input"); !d.empty()) return d;
     if (a.source.has_value() != b.source.has_value()) return "source: present vs absent";
     if (a.source)

@@ -1,6 +1,7 @@
 // libFuzzer harness: the scene loader. Any bytes must either load into a valid scene or throw
 // SceneError — never crash, hang, or run away with memory. A scene that loads must survive a
-// save → load round trip unchanged and a forward pass (when small enough to be quick).
+// save → load round trip unchanged and a forward pass (when small enough to be quick) whose
+// pattern and output are all finite — also in the release build (run.sh builds both).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (work < (std::size_t(4) << 20)) {
         const attnviz::Forward f = attnviz::forward(s);
         if (!f.output.allFinite()) std::abort();  // bounded values keep every number finite
+        for (const auto& h : f.heads)
+            if (!h.pattern.allFinite() || !h.mixed.allFinite()) std::abort();  // issue 9: NaN under -O3 -march=native
         for (const auto& h : f.heads)
             for (Eigen::Index i = 0; i < h.pattern.rows(); ++i) {
                 const float sum = h.pattern.row(i).sum();

@@ -1,0 +1,13 @@
+// attnviz cli — the command line (headless: core and app/session only): `attnviz`, `attnviz export`, …
+#pragma once
+
+#include "window_options.hpp"
+
+namespace attnviz::app {
+
+// Parses argv and runs the command. Exit codes: 0 success, 1 runtime failure, 2 bad input
+// (a malformed scene, a wrong argument). `window` holds the window's entry points (app/main.cpp);
+// empty in a build without the window (app/cli/cli_main.cpp), where the window and `render` say so.
+int run_cli(int argc, char** argv, const WindowEntry& window);
+
+}  // namespace attnviz::app
