@@ -11,7 +11,7 @@ pid=""; pid2=""; holder=""
 source "$(dirname "$0")/xvfb_helper.sh"
 cleanup() { for p in $pid $pid2 $holder; do kill -9 "$p" 2> /dev/null; done; xvfb_cleanup; rm -rf "$tmp"; }
 trap cleanup EXIT
-any_display
+private_display
 export HOME="$tmp/home" XDG_STATE_HOME="$tmp/state"
 mkdir -p "$HOME"
 state="$XDG_STATE_HOME/attnviz"

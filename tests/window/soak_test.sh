@@ -5,7 +5,7 @@ set -u
 app="$1"; n="${2:-2000}"
 source "$(dirname "$0")/xvfb_helper.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"; xvfb_cleanup' EXIT
-any_display
+private_display
 "$app" --state-dir "$tmp/state" --soak "$n" --soak-seed "${SOAK_SEED:-7}" --width 1024 --height 640 > "$tmp/out" 2> "$tmp/err"; rc=$?
 cat "$tmp/out"; head -20 "$tmp/err"
 [ "$rc" -eq 0 ] || { echo "FAIL: soak exited $rc"; exit 1; }

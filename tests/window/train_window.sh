@@ -11,7 +11,7 @@ window_test_tmp TRAIN_KEEP
 fail() { echo "FAIL: $*"; [ -f "$tmp/state.json" ] && echo "state: $(cat "$tmp/state.json")"; [ -f "$tmp/log" ] && cat "$tmp/log"; exit 1; }
 export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config" XDG_STATE_HOME="$tmp/state"
 cd "$tmp"
-any_display 1600x900
+private_display 1600x900
 "$app" --width 1600 --height 900 --dump-state "$tmp/state.json" > "$tmp/log" 2>&1 &
 app_pid=$!
 state() { cat "$tmp/state.json" 2> /dev/null; }
@@ -48,7 +48,7 @@ wait_for 's["workspace"] == 3 and "train" in s and "train.play" in s["widgets"]'
 click train.play
 wait_for 's["train"]["playing"] and s["train"]["step"] > 0' 20
 start=$(date +%s.%N)
-wait_for 's["train"]["max_induction"] >= 0.5' 240
+wait_for 's["train"]["max_induction"] >= 0.5' 420
 took=$(python3 -c "import sys; print(round($(date +%s.%N) - $start, 1))")
 echo "induction score $(field 'train|max_induction') at step $(field 'train|step') after ${took}s ($(field 'train|steps_per_s') steps/s, loss $(field 'train|loss'))"
 sleep 1.5  # a little past the moment: the head is clean and the loss has dropped
@@ -80,7 +80,8 @@ shot train_scrubbed
 
 # quit (nothing modified: no question)
 xdotool keydown ctrl; sleep 0.08; xdotool keydown q; sleep 0.1; xdotool keyup q; xdotool keyup ctrl
-for _ in $(seq 50); do kill -0 "$app_pid" 2> /dev/null || break; sleep 0.1; done
+for _ in $(seq 100); do kill -0 "$app_pid" 2> /dev/null || break; sleep 0.1; done
+kill -0 "$app_pid" 2> /dev/null && fail "Ctrl+Q did not close the window within 10 s"
 wait "$app_pid"; rc=$?; app_pid=""
 [ "$rc" -eq 0 ] || fail "exit $rc"
 echo "ok   Train workspace: Play forms an induction head, Pause stops, the timeline scrubs back to step 0"

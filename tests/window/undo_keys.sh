@@ -8,7 +8,7 @@ tmp=$(mktemp -d); pid=""
 source "$(dirname "$0")/xvfb_helper.sh"
 cleanup() { [ -n "$pid" ] && kill "$pid" 2> /dev/null; xvfb_cleanup; rm -rf "$tmp"; }
 trap cleanup EXIT
-any_display
+private_display
 state="$tmp/state"
 fail=0
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
