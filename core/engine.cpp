@@ -10,6 +10,7 @@
 #include "parallel.hpp"
 #include "random.hpp"
 #include "softmax.hpp"
+#include "stream_store.hpp"
 #include "tiles_internal.hpp"
 
 namespace attnviz {
@@ -98,19 +99,29 @@ void project_all_heads(const Scene& s, Forward& f, int threads) {
     project_all_heads(s, f.E, f.X, f.W_qkv, f.qkv, f.kv, threads);
 }
 
-// Passes (2)–(7) of head h from its Q, K and V (already in r).
+// Passes (2)–(7) of head h from its Q, K and V (already in r), one block of query rows at a time.
+// A block's raw scores, pattern and ΔE_h rows are computed into scratch matrices that stay in
+// cache (at n = m = 1024, 128 rows: 512 KB + 512 KB + 384 KB), used there (softmax, pattern·V),
+// then streamed to r.scores, r.pattern and r.delta (stream_store.hpp): the kept matrices are
+// written once, never read for ownership. Every product has the same shapes as when it wrote
+// into the kept matrices directly, so the values are the same bit for bit.
 void attend_head(const Scene& s, int h, bool skip_masked, HeadResult& r, std::vector<int>* fully_masked) {
-    const int n = s.n(), m = s.m();
+    const int n = s.n(), m = s.m(), dm = s.d_model;
     const Mask& mask = s.mask;
     const bool band = mask.dense_band();
     const float factor = s.logit_factor();
     r.scores.resize(n, m);               // (n, m)
     r.pattern.resize(n, m);              // (n, m)
     r.mixed.resize(n, s.d_head);         // (n, d_head)
+    r.delta.resize(n, dm);               // (n, d_model)
     r.row_max.assign(static_cast<std::size_t>(n), 0.0f);
     r.row_sum.assign(static_cast<std::size_t>(n), 0.0f);
+    const auto W_O_h = s.W_O.middleRows(static_cast<Eigen::Index>(h) * s.d_head, s.d_head);  // (d_head, d_model)
 
     const int rb = row_block(mask);
+    Mat S(std::min(n, rb), m);   // (rb, m) the block's raw scores
+    Mat P(std::min(n, rb), m);   // (rb, m) its pattern rows
+    Mat D(std::min(n, rb), dm);  // (rb, d_model) its ΔE_h rows
     for (int i0 = 0; i0 < n; i0 += rb) {
         const int i1 = std::min(n, i0 + rb), b = i1 - i0;
         int clo = 0, chi = m - 1;
@@ -118,13 +129,13 @@ void attend_head(const Scene& s, int h, bool skip_masked, HeadResult& r, std::ve
         const int w = chi - clo + 1;
         // (2) raw scores: only the columns this block may see, unless masked scores are wanted
         if (!skip_masked) {
-            if (m > 0) r.scores.middleRows(i0, b).noalias() = r.Q.middleRows(i0, b) * r.K.transpose();
+            if (m > 0) S.topRows(b).noalias() = r.Q.middleRows(i0, b) * r.K.transpose();
         } else {
             if (w > 0) {
-                r.scores.block(i0, clo, b, w).noalias() = r.Q.middleRows(i0, b) * r.K.middleRows(clo, w).transpose();
+                S.block(0, clo, b, w).noalias() = r.Q.middleRows(i0, b) * r.K.middleRows(clo, w).transpose();
             }
-            for (int i = i0; i < i1; ++i) {  // columns never computed: 0
-                float* row = r.scores.row(i).data();
+            for (int k = 0; k < b; ++k) {  // columns never computed: 0
+                float* row = S.row(k).data();
                 if (w <= 0) {
                     std::fill(row, row + m, 0.0f);
                 } else {
@@ -135,14 +146,12 @@ void attend_head(const Scene& s, int h, bool skip_masked, HeadResult& r, std::ve
         }
         // (3)–(5) masked, numerically stable softmax per row
         for (int i = i0; i < i1; ++i) {
-            float* srow = r.scores.row(i).data();
-            float* prow = r.pattern.row(i).data();
-            float& mx = r.row_max[static_cast<std::size_t>(i)];
-            float& sum = r.row_sum[static_cast<std::size_t>(i)];
+            float* srow = S.row(i - i0).data();
+            float* prow = P.row(i - i0).data();
             // (3)–(5) softmax.hpp: each logit computed once, max and exp from the stored values
             const SoftmaxStats st = softmax_row(mask, i, 0, m - 1, srow, factor, prow);
-            mx = st.max;
-            sum = st.sum;
+            r.row_max[static_cast<std::size_t>(i)] = st.max;
+            r.row_sum[static_cast<std::size_t>(i)] = st.sum;
             const bool ok = st.argmax >= 0;
             if (skip_masked && w > 0) {  // masked cells inside the computed block: 0
                 if (band) {
@@ -162,11 +171,15 @@ void attend_head(const Scene& s, int h, bool skip_masked, HeadResult& r, std::ve
             if (!ok && fully_masked) fully_masked->push_back(i);
         }
         // (6) weighted sum of values over the columns the block may see
-        if (w > 0) r.mixed.middleRows(i0, b).noalias() = r.pattern.block(i0, clo, b, w) * r.V.middleRows(clo, w);
-        else r.mixed.middleRows(i0, b).setZero();
+        auto mixed = r.mixed.middleRows(i0, b);
+        if (w > 0) mixed.noalias() = P.block(0, clo, b, w) * r.V.middleRows(clo, w);
+        else mixed.setZero();
+        // (7) this head's slice of W_O
+        D.topRows(b).noalias() = mixed * W_O_h;
+        stream_rows(S.data(), m, r.scores.row(i0).data(), m, b, m);
+        stream_rows(P.data(), m, r.pattern.row(i0).data(), m, b, m);
+        stream_rows(D.data(), dm, r.delta.row(i0).data(), dm, b, dm);
     }
-    // (7) this head's slice of W_O
-    r.delta.noalias() = r.mixed * s.W_O.middleRows(static_cast<Eigen::Index>(h) * s.d_head, s.d_head);
 }
 
 // Pass (1) done by project_all_heads, then head h: its Q, K, V copied out of the fused product

@@ -15,6 +15,7 @@
 #include "parallel.hpp"
 #include "random.hpp"
 #include "safetensors.hpp"  // ModelError
+#include "stream_store.hpp"
 
 namespace attnviz {
 
@@ -223,6 +224,7 @@ void Gpt2Forward::run_layer(int l, int threads) {
     const Mask& mask = opt_.mask_of(l);
     const float factor = logit_factor();
     std::vector<Mat> scratch(static_cast<std::size_t>(std::max(1, threads)));
+    std::vector<Mat> keep_rows(scratch.size());
     parallel_for_workers(H, std::min(threads, H), [&](int h, int worker) {
         Mat& P = scratch[static_cast<std::size_t>(worker)];
         const auto Qh = L.qkv.block(0, h * dh, n, dh);
@@ -230,7 +232,7 @@ void Gpt2Forward::run_layer(int l, int threads) {
         const auto Vh = L.qkv.block(0, 2 * d + h * dh, n, dh);
         auto mixed = L.mixed.block(0, h * dh, n, dh);
         Mat& keep = L.patterns[static_cast<std::size_t>(h)];
-        if (keep.size()) keep.setZero();
+        Mat& rows = keep_rows[static_cast<std::size_t>(worker)];  // (kBlock, n) a kept block's full rows
         const bool ablated = opt_.ablated(l, h);
         for (int i0 = 0; i0 < n; i0 += kBlock) {
             const int i1 = std::min(n, i0 + kBlock);
@@ -238,7 +240,12 @@ void Gpt2Forward::run_layer(int l, int threads) {
             pattern_block(Qh, Kh, mask, factor, i0, i1, n, clo, kc, P);
             if (kc == 0 || ablated) mixed.middleRows(i0, i1 - i0).setZero();
             else mixed.middleRows(i0, i1 - i0).noalias() = P * Vh.middleRows(clo, kc);
-            if (keep.size() && kc) keep.block(i0, clo, i1 - i0, kc) = P;
+            if (keep.size()) {  // the block's rows, zeros outside the keys it sees, streamed (stream_store.hpp)
+                rows.resize(i1 - i0, n);
+                rows.setZero();
+                if (kc) rows.middleCols(clo, kc) = P;
+                stream_rows(rows.data(), n, keep.row(i0).data(), n, i1 - i0, n);
+            }
         }
     });
     // attn_out = mixed·W_o + b_o;  x_mid = x + attn_out
