@@ -156,7 +156,7 @@ void DrawHeadLabelsPanel(AppState& s) {
     const float table_h = std::max(ImGui::GetContentRegionAvail().y * 0.5f, ImGui::GetTextLineHeightWithSpacing() * 4);
     const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg |
                                   ImGuiTableFlags_BordersOuter | ImGuiTableFlags_BordersV | ImGuiTableFlags_Resizable |
-                                  ImGuiTableFlags_SizingFixedFit;
+                                  ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX;  // narrow panel: scroll, never squeeze
     if (ImGui::BeginTable("labels.table", 8, flags, ImVec2(0, table_h))) {
         ImGui::TableSetupScrollFreeze(0, 1);
         ImGui::TableSetupColumn("layer", ImGuiTableColumnFlags_DefaultSort);

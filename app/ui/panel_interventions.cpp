@@ -199,7 +199,11 @@ void PatternDifference(AppState& s, const ModelNow& m, const InterventionCompari
     hv.opt.interactive = true;
     ImGui::Text("layer %d, head %d: pattern after \xE2\x88\x92 before", l, h);
     same_line_if_fits(ImGui::GetFontSize() * 16);
-    ImGui::TextDisabled("(largest change %.3g; red = more weight after)", static_cast<double>(a));
+    // a is the colour scale (at least 1e-6, so an unchanged pattern still has one); the largest change
+    // printed is the difference's own.
+    const float largest = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0f;
+    if (largest == 0.0f) ImGui::TextDisabled("(no weight changed: every cell's difference is exactly 0)");
+    else ImGui::TextDisabled("(largest change %.3g; red = more weight after)", static_cast<double>(largest));
     const float width = std::max(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 12);
     const HeatmapResult r = hv.Draw("intervene.diff", ImVec2(width, std::max(height, 40.0f)), v.intervention_labels, v.intervention_labels);
     s.ui_rects["intervene.diff"] = {r.plot_min.x, r.plot_min.y, r.plot_max.x, r.plot_max.y};

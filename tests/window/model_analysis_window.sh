@@ -8,6 +8,7 @@
 #   model_analysis_window.sh ATTNVIZ SOURCE_DIR [MODEL_DIR]
 # MODEL_DIR: a GPT-2 folder to open instead of the tiny one (docs screenshots). MODELAN_KEEP=DIR
 # keeps the screenshots (head_labels.png, ablation.png, reset.png). MODELAN_DISPLAY=N uses Xvfb :N.
+# MODELAN_TEXT: the text to open with; MODELAN_ABLATE: the layer-0 head to ablate (default L0H1).
 set -u
 app=$(realpath "$1")
 src=$(realpath "$2")
@@ -40,7 +41,7 @@ extra=()
 "$app" --model "$model_dir" "${extra[@]}" --width 1280 --height 720 --dump-state "$tmp/state.json" > "$tmp/log" 2>&1 &
 app_pid=$!
 
-source "$(dirname "$0")/model_helper.sh"
+source "$here/model_helper.sh"
 open_panel() {  # View menu → the panel's entry
   wait_until "'menu.view' in w"
   click menu.view
@@ -66,10 +67,11 @@ shot head_labels
 open_panel interventions
 wait_until "a.get('comparison_current') and a.get('kl') == 0" 30
 ok "interventions: nothing ablated, KL 0"
-click "ablate.L0H1"
-wait_until "a.get('ablated') == ['L0H1']" 5
-wait_until "a.get('comparison_current') and a.get('kl_ablated') == ['L0H1'] and a.get('kl', 0) > 0" 30
-ok "ablating L0H1 by a click: KL = $(q "a['kl']") > 0, logit difference $(q "a['logit_diff']")"
+ab="${MODELAN_ABLATE:-L0H1}"  # (docs screenshots) a layer-0 head to ablate
+click "ablate.$ab"
+wait_until "a.get('ablated') == ['$ab']" 5
+wait_until "a.get('comparison_current') and a.get('kl_ablated') == ['$ab'] and a.get('kl', 0) > 0" 30
+ok "ablating $ab by a click: KL = $(q "a['kl']") > 0, logit difference $(q "a['logit_diff']")"
 [ "$(q "a['pattern_diff_layer'] == $(( L - 1 )) and a['pattern_diff_max'] > 0")" = "True" ] ||
   fail "no pattern difference in layer $(( L - 1 )) after ablating a head of layer 0"
 ok "layer $(( L - 1 ))'s patterns change by up to $(q "a['pattern_diff_max']")"
