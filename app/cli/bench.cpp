@@ -215,7 +215,7 @@ int run_bench(const BenchArgs& a) {
     // variant also pays for allocating and zero-filling ~110 MB (n = 1024) of new pages.
     Forward kept;
     forward(s, kept, opt);
-    double gemm_ms = 0, fwd_ms = 0, fresh_ms = 0, rate_gflops = 0, share = 0;
+    double gemm_ms = 0, fwd_ms = 0, fresh_ms = 0, rate_gflops = 0, share = 0, share_lo = 0, share_hi = 0;
     {
         std::vector<double> g, f, fr, rt, sh;
         for (int r = 0; r < a.repeat; ++r) {
@@ -232,6 +232,8 @@ int run_bench(const BenchArgs& a) {
         fresh_ms = fr[fr.size() / 2];
         rate_gflops = rt[rt.size() / 2];
         share = sh[sh.size() / 2];
+        share_lo = sh.front();  // the spread of the pairs: this VM's speed drifts between them
+        share_hi = sh.back();
     }
     // The same one-token edit applied to the full Forward (every score and pattern kept).
     const int t = a.n / 2;
@@ -266,8 +268,9 @@ int run_bench(const BenchArgs& a) {
                 a.d_model, a.heads, a.d_model / a.heads, a.mask.c_str(), threads, a.repeat);
     std::printf("  GEMM rate         %9.1f GFLOP/s  (one %dx%d·%dx%d product, rows over %d threads, before each forward)\n",
                 rate_gflops, rate_size, rate_size, rate_size, rate_size, threads);
-    std::printf("  full forward      %9.2f ms  (%.1f GFLOP of products, %.0f GFLOP/s = %.0f %% of the GEMM rate)\n",
-                fwd_ms, gflop, fwd_gflops, 100.0 * share);
+    std::printf("  full forward      %9.2f ms  (%.1f GFLOP of products, %.0f GFLOP/s = %.0f %% of the GEMM rate)"
+                "  pairs %.0f-%.0f %%\n",
+                fwd_ms, gflop, fwd_gflops, 100.0 * share, 100.0 * share_lo, 100.0 * share_hi);
     std::printf("  full forward, new %9.2f ms  (a fresh Forward each time)\n", fresh_ms);
     std::printf("  GEMMs alone       %9.2f ms  (%.0f GFLOP/s); forward / GEMMs = %.2f\n", gemm_ms,
                 gflop / gemm_ms * 1e3, fwd_ms / gemm_ms);

@@ -228,7 +228,7 @@ int run_gpt2_bench(const Gpt2BenchArgs& a) {
     opt.threads = a.threads;
     struct Row {
         int n;
-        double ms, gflops, share;
+        double ms, gflops, share, share_lo, share_hi;  // share: median of the pairs; lo/hi their spread
     };
     std::vector<double> rates;  // GFLOP/s of every rate measurement
     std::vector<Row> rows;
@@ -245,7 +245,7 @@ int run_gpt2_bench(const Gpt2BenchArgs& a) {
         std::sort(times.begin(), times.end());
         std::sort(shares.begin(), shares.end());
         const double ms = times[times.size() / 2];
-        rows.push_back({n, ms, forward_flops(c, n) / (ms * 1e6), shares[shares.size() / 2]});
+        rows.push_back({n, ms, forward_flops(c, n) / (ms * 1e6), shares[shares.size() / 2], shares.front(), shares.back()});
     }
     // One-token appends at the end of an N-token text (cached keys and values; spare rows reserved).
     const int appends = std::min(5, N - 1);
@@ -281,8 +281,8 @@ int run_gpt2_bench(const Gpt2BenchArgs& a) {
     std::printf("  random model      %9.0f ms  (%.0f MB RSS)\n", build_ms, model_mb);
     std::printf("  GEMM rate         %9.1f GFLOP/s  (one %dx%d·%dx%d product, rows over %d threads, before each forward)\n", gemm_gflops, S, S, S, S, threads);
     for (const auto& r : rows)
-        std::printf("  forward n=%-5d   %9.1f ms  (%.1f GFLOP, %.1f GFLOP/s = %.0f %% of the GEMM rate)\n", r.n, r.ms,
-                    forward_flops(c, r.n) / 1e9, r.gflops, 100.0 * r.share);
+        std::printf("  forward n=%-5d   %9.1f ms  (%.1f GFLOP, %.1f GFLOP/s = %.0f %% of the GEMM rate)  pairs %.0f-%.0f %%\n", r.n,
+                    r.ms, forward_flops(c, r.n) / 1e9, r.gflops, 100.0 * r.share, 100.0 * r.share_lo, 100.0 * r.share_hi);
     std::printf("  append one token  %9.2f ms  (at n=%d, cached K/V; median of %zu, max %.2f)\n", append_med, N, append_ms.size(),
                 append_ms.empty() ? 0.0 : append_ms.back());
     std::printf("  kept at n=%-5d   %9.1f MB  (residuals, Q/K/V, mixed, writes, %d of %d patterns kept)\n", N, kept_mb,

@@ -121,5 +121,9 @@ python3 -c "
 import json,sys; b=json.loads(sys.argv[1])
 for k in ('gemm_gflops','forward_64_ms','forward_share_of_gemm','append_ms','kept_mb','peak_rss_mb'): assert k in b, k" "$out" \
   && [ $rc -eq 0 ] && ok "bench --gpt2-shape tiny" || bad "bench: $rc $out"
+# the text output: each forward's share of the GEMM rate, the median of the pairs and their spread
+out=$("$bin" bench --gpt2-shape tiny --n 64 --repeat 3); rc=$?
+echo "$out" | grep -Eq "forward n=64 +[0-9.]+ ms +\([0-9.]+ GFLOP, [0-9.]+ GFLOP/s = [0-9]+ % of the GEMM rate\)  pairs [0-9]+-[0-9]+ %" \
+  && [ $rc -eq 0 ] && ok "bench --gpt2-shape tiny (text): share and its spread" || bad "bench text: $rc $out"
 
 exit $fail
