@@ -151,9 +151,9 @@ void TopKSideBySide(AppState& s, const ModelNow& m, ModelAnalysis& an, const Int
 }
 
 // The selected head's pattern difference (after − before) at c.layer, uploaded to its heatmap when
-// it changed (with the tokens' pieces as labels); null when there is none to show. `a`: its largest
-// |change| (the symmetric colour range).
-const Mat* SelectedDifference(AppState& s, const ModelNow& m, ModelAnalysis& an, const InterventionComparison& c, float& a) {
+// it changed (with the tokens' pieces as labels); null when there is none to show. `largest`: its
+// largest |change| (0 when nothing changed).
+const Mat* SelectedDifference(AppState& s, const ModelNow& m, ModelAnalysis& an, const InterventionComparison& c, float& largest) {
     const int l = c.layer, h = m.doc->head;
     if (l < 0 || h < 0 || h >= static_cast<int>(c.pattern_diff.size())) return nullptr;
     const Mat& diff = c.pattern_diff[static_cast<std::size_t>(h)];  // (n, n)
@@ -165,7 +165,7 @@ const Mat* SelectedDifference(AppState& s, const ModelNow& m, ModelAnalysis& an,
         v.intervention_labels.clear();
         for (int id : m.fwd->ids()) v.intervention_labels.push_back(piece_text(m, id));
     }
-    a = std::max(diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0f, 1e-6f);  // symmetric around 0
+    largest = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0f;
     return &diff;
 }
 
@@ -186,9 +186,10 @@ float DifferenceHeight(const std::vector<std::string>& labels, float a, float wi
     return L.plot_max.y + 2.0f;
 }
 
-// The difference across the panel's width with square cells, `height` tall (DifferenceHeight);
-// hovering a cell shows the weight before and after.
-void PatternDifference(AppState& s, const ModelNow& m, const InterventionComparison& c, const Mat& diff, float a, float height) {
+// The difference across the panel's width with square cells, `height` tall (DifferenceHeight),
+// coloured from −a to a; hovering a cell shows the weight before and after.
+void PatternDifference(AppState& s, const ModelNow& m, const InterventionComparison& c, const Mat& diff, float largest, float a,
+                       float height) {
     const int l = c.layer, h = m.doc->head;
     AppState::Views& v = views(s);
     HeatmapView& hv = v.intervention_diff;
@@ -199,9 +200,6 @@ void PatternDifference(AppState& s, const ModelNow& m, const InterventionCompari
     hv.opt.interactive = true;
     ImGui::Text("layer %d, head %d: pattern after \xE2\x88\x92 before", l, h);
     same_line_if_fits(ImGui::GetFontSize() * 16);
-    // a is the colour scale (at least 1e-6, so an unchanged pattern still has one); the largest change
-    // printed is the difference's own.
-    const float largest = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0f;
     if (largest == 0.0f) ImGui::TextDisabled("(no weight changed: every cell's difference is exactly 0)");
     else ImGui::TextDisabled("(largest change %.3g; red = more weight after)", static_cast<double>(largest));
     const float width = std::max(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 12);
@@ -295,10 +293,12 @@ void DrawInterventionsPanel(AppState& s) {
     }
     // The pattern difference takes the panel's width with square cells; the top-k lists below it
     // fill what is left (at least 4 rows; they scroll, and the panel does when it is shorter).
-    float a = 0.0f;
-    if (const Mat* diff = SelectedDifference(s, m, an, c, a)) {
+    float largest = 0.0f;
+    if (const Mat* diff = SelectedDifference(s, m, an, c, largest)) {
         ImGui::Separator();
-        PatternDifference(s, m, c, *diff, a, DifferenceHeight(views(s).intervention_labels, a, ImGui::GetContentRegionAvail().x));
+        const float a = std::max(largest, 1e-6f);  // the colour range, symmetric around 0 (an unchanged pattern still has one)
+        PatternDifference(s, m, c, *diff, largest, a,
+                          DifferenceHeight(views(s).intervention_labels, a, ImGui::GetContentRegionAvail().x));
     }
     ImGui::Separator();
     const float row_h = ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().CellPadding.y * 2;
