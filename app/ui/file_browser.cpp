@@ -63,16 +63,17 @@ bool act(AppState& s, fs::path target) {
 }
 }  // namespace
 
-void OpenFileBrowser(AppState& s, bool save_as) {
+void OpenFileBrowser(AppState& s, bool save_as, const std::string& suggested) {
     FileBrowser& b = s.browser;
     b.open = true;
     b.mode = save_as ? FileBrowser::Mode::SaveAs : FileBrowser::Mode::Open;
     b.confirm_replace = false;
     std::error_code ec;
-    fs::path start = s.scene_path.empty() ? fs::current_path(ec) : fs::path(s.scene_path).parent_path();
+    const fs::path from = save_as && !suggested.empty() ? fs::path(suggested) : fs::path(s.scene_path);
+    fs::path start = from.empty() ? fs::current_path(ec) : from.parent_path();
     if (start.empty() || !fs::is_directory(start, ec)) start = fs::current_path(ec);
     enter(s, start);
-    b.file_name = save_as && !s.scene_path.empty() ? display_name(fs::path(s.scene_path)) : std::string();
+    b.file_name = save_as && !from.empty() ? display_name(from) : std::string();
 }
 
 void OpenModelBrowser(AppState& s) {

@@ -40,12 +40,16 @@ void DrawFilesPanel(AppState& s) {
     ImGui::SameLine();
     const bool read_only = is_bundled_path(s.scene_path);
     if (ImGui::Button("Save")) {
-        if (s.scene_path.empty() && !s.path_input.empty()) s.save_file(s.path_input);
+        // An untitled document goes through Save as, at the typed path: the browser adds .json and
+        // asks before replacing a file (the typed path may be a recent file's, left after a Cancel).
+        if (s.scene_path.empty()) OpenFileBrowser(s, true, s.path_input);
         else s.save_current();
     }
+    MarkItem(s, "files.save");
     if (ImGui::IsItemHovered()) {
         if (read_only) ImGui::SetTooltip("Lecture scenes are read-only: save a copy in %s", documents_dir().c_str());
-        else ImGui::SetTooltip("Save to %s", s.scene_path.empty() ? s.path_input.c_str() : s.scene_path.c_str());
+        else if (s.scene_path.empty()) ImGui::SetTooltip("Untitled: choose a folder and a file name");
+        else ImGui::SetTooltip("Save to %s", s.scene_path.c_str());
     }
     ImGui::SameLine();
     if (ImGui::Button("Save as\xE2\x80\xA6")) OpenFileBrowser(s, true);

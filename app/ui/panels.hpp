@@ -39,7 +39,8 @@ void ApplySinkColour(HeatmapView& v, const ViewOptions& o, Stage st);
 void SinkColourControls(AppState& s, const char* id);
 // The Open / Save as browser (app/ui/file_browser.cpp): OpenFileBrowser shows it from the next
 // frame; DrawFileBrowser draws it (a modal: drawn after the panels).
-void OpenFileBrowser(AppState& s, bool save_as);
+// `suggested` (Save as): a path typed elsewhere; the browser starts in its folder with its file name.
+void OpenFileBrowser(AppState& s, bool save_as, const std::string& suggested = {});
 void OpenModelBrowser(AppState& s);  // the same browser choosing a GPT-2 folder (File → Open model…)
 void DrawFileBrowser(AppState& s);
 // "Unsaved changes: Save / Discard / Cancel" while a switch of document waits (panel_unsaved.cpp).

@@ -167,3 +167,31 @@ TEST_CASE("files panel: the path field shows the document's path, not a path tha
     ui.frame(s);
     CHECK(s.path_input == (t.path / "\xE7\x8C\xAB.json").string());
 }
+
+TEST_CASE("files panel: Save of an untitled document at a typed path of an existing file asks before replacing it") {
+    TempDir t;
+    fill(t.path);
+    HeadlessImGui ui;
+    AppState s;
+    s.show_files = true;
+    s.new_scene();  // untitled
+    REQUIRE(s.scene_path.empty());
+    ui.frame(s);
+    ui.frame(s);
+    const std::string before = slurp(t.path / "a.json");
+    s.path_input = (t.path / "a.json").string();  // e.g. left by a recent file's open that was cancelled
+    REQUIRE(s.ui_rects.count("files.save"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["files.save"]));
+    CHECK(slurp(t.path / "a.json") == before);  // nothing written yet: Save as, at the typed path
+    CHECK(s.browser.open);
+    CHECK(s.browser.mode == FileBrowser::Mode::SaveAs);
+    CHECK(s.browser.dir == t.path);
+    CHECK(s.browser.file_name == "a.json");
+    CHECK(s.scene_path.empty());
+    ui.frame(s);
+    ui.frame(s);
+    REQUIRE(s.ui_rects.count("browser.ok"));
+    ui.click(s, HeadlessImGui::centre(s.ui_rects["browser.ok"]));
+    CHECK(s.browser.confirm_replace);  // asks
+    CHECK(slurp(t.path / "a.json") == before);
+}
