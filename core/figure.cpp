@@ -434,7 +434,6 @@ FigureDrawing heatmaps_drawing(const HeatmapsFigure& fig) {
 }
 
 std::string heatmap_svg(const HeatmapFigure& fig) { return drawing_svg(heatmap_drawing(fig)); }
-std::string heatmaps_svg(const HeatmapsFigure& fig) { return drawing_svg(heatmaps_drawing(fig)); }
 
 namespace {
 
@@ -762,15 +761,6 @@ FigureDrawing figure_qk(const Scene& s, const Forward& f, int head, const QKOpti
     fig.dark = opt.dark;
     return qk_drawing(fig);
 }
-
-std::string figure_pattern_svg(const Scene& s, const Forward& f, int head, const FigureOptions& opt) {
-    return drawing_svg(figure_pattern(s, f, head, opt));
-}
-std::string figure_heads_svg(const Scene& s, const Forward& f, const FigureOptions& opt) { return drawing_svg(figure_heads(s, f, opt)); }
-std::string figure_compare_svg(const Scene& s, const Forward& masked, const Forward& unmasked, int head, const FigureOptions& opt) {
-    return drawing_svg(figure_compare(s, masked, unmasked, head, opt));
-}
-std::string figure_shift_svg(const Scene& s, const Forward& f, const FigureOptions& opt) { return drawing_svg(figure_shift(s, f, opt)); }
 
 std::vector<NamedFigure> scene_figures(const Scene& s, const Forward& f, const std::string& stem, Colormap cmap, bool dark) {
     const FigureOptions opt{cmap, dark};

@@ -102,7 +102,6 @@ FigureDrawing shift_drawing(const ShiftFigure& fig);
 FigureDrawing heatmaps_drawing(const HeatmapsFigure& fig);
 std::string heatmap_svg(const HeatmapFigure& fig);   // drawing_svg(heatmap_drawing(fig)), …
 std::string shift_svg(const ShiftFigure& fig);
-std::string heatmaps_svg(const HeatmapsFigure& fig);
 
 // Queries and keys of one head in one plane (core/projection.hpp qk_plot: the query–key panel's
 // projection): queries as circles, keys as squares, token labels, axes with the share of the
@@ -146,10 +145,6 @@ FigureDrawing figure_shift(const Scene& s, const Forward& f, const FigureOptions
 FigureDrawing figure_stage(const Scene& s, const Forward& f, int head, Stage st, const FigureOptions& opt = {});
 // The query–key plot of head `head` (projection: qk_plot(f.heads[head], qk), as the panel shows it).
 FigureDrawing figure_qk(const Scene& s, const Forward& f, int head, const QKOptions& qk = {}, const FigureOptions& opt = {});
-std::string figure_pattern_svg(const Scene& s, const Forward& f, int head, const FigureOptions& opt = {});
-std::string figure_heads_svg(const Scene& s, const Forward& f, const FigureOptions& opt = {});
-std::string figure_compare_svg(const Scene& s, const Forward& masked, const Forward& unmasked, int head, const FigureOptions& opt = {});
-std::string figure_shift_svg(const Scene& s, const Forward& f, const FigureOptions& opt = {});
 // Estimated width of `text` at font size `px`: 0.6 em per character, 1 em for CJK and emoji
 // (what the figures lay out with; DejaVu Sans averages a little less).
 double estimated_text_width(std::string_view text, double px);

@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 
-#include "file_io.hpp"
+#include "file_io.hpp"    // read_regular_file (fonts)
+#include "scene_io.hpp"   // write_file_atomic
 #include "tokenizer.hpp"  // sanitize_utf8
 
 #define STBTT_STATIC
@@ -394,6 +396,23 @@ std::string encode_png(const RasterImage& img) {
 
 std::string drawing_png(const FigureDrawing& d, double scale) { return encode_png(rasterize_drawing(d, scale)); }
 
-void write_png_figure(const std::string& path, const FigureDrawing& d, double scale) { write_file(path, drawing_png(d, scale)); }
+int write_figures(const Scene& s, const Forward& f, const std::string& stem, const std::string& out_dir, Colormap cmap,
+                  const FigureFormats& formats) {
+    const std::filesystem::path out(out_dir);
+    int files = 0;
+    for (const NamedFigure& fig : scene_figures(s, f, stem, cmap)) {
+        if (formats.svg) {
+            write_file_atomic((out / fig.name).string(), fig.svg);
+            ++files;
+        }
+        if (formats.png) {
+            write_file_atomic((out / std::filesystem::path(fig.name).replace_extension(".png")).string(),
+                              drawing_png(fig.drawing, formats.png_scale));
+            ++files;
+        }
+    }
+    return files;
+}
+
 
 }  // namespace attnviz

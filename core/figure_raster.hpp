@@ -5,7 +5,7 @@
 // RGBA buffer: shapes with anti-aliased edges, cells pixel-exact (a cell's centre pixel is exactly
 // its colour-map colour), text with stb_truetype from DejaVu Sans (found at run time; CJK and
 // symbols from Noto Sans CJK and Symbola when those are installed). PNG bytes by stb_image_write,
-// in memory; write_png_figure writes them through core/file_io's atomic write.
+// in memory (callers write them with core/file_io's atomic write).
 #pragma once
 
 #include <cstdint>
@@ -34,8 +34,18 @@ RasterImage rasterize_drawing(const FigureDrawing& d, double scale = kDefaultFig
 std::string encode_png(const RasterImage& img);
 // encode_png(rasterize_drawing(d, scale)).
 std::string drawing_png(const FigureDrawing& d, double scale = kDefaultFigureScale);
-// Writes drawing_png(d, scale) to `path` (write_file: atomic). Throws SceneError or FileError.
-void write_png_figure(const std::string& path, const FigureDrawing& d, double scale = kDefaultFigureScale);
+
+// Which files write_figures writes.
+struct FigureFormats {
+    bool svg = true, png = false;
+    double png_scale = kDefaultFigureScale;
+};
+// Every figure of one computed scene `s` (f = forward(s); figure.hpp's scene_figures) into the
+// folder `out_dir` as <stem>_<what>.svg / .png, each written atomically: what `attnviz figures`
+// writes per scene and what the window's Export menu writes. Returns the number of files; throws
+// SceneError or FileError.
+int write_figures(const Scene& s, const Forward& f, const std::string& stem, const std::string& out_dir, Colormap cmap,
+                  const FigureFormats& formats = {});
 
 // The font file the figures' text is drawn with ("" when none is installed).
 std::string figure_font_path();

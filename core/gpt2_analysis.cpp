@@ -122,16 +122,6 @@ double head_score(const HeadLabelScores& s, HeadScore which) {
 // [SECTION] Logit lens
 // ---------------------------------------------------------------------------------------------
 namespace {
-// ln_f(x)·wteᵀ for one row x (d): the logits the model would read from this residual stream.
-RowVec read_out(const Model& m, const Eigen::Ref<const RowVec>& x) {
-    const Eigen::Index d = x.size();
-    const float mean = x.sum() / static_cast<float>(d);
-    const float var = (x.array() - mean).square().sum() / static_cast<float>(d);
-    const float inv = 1.0f / std::sqrt(var + m.cfg.ln_eps);
-    const RowVec h = (((x.array() - mean) * inv) * m.lnf_g.array() + m.lnf_b.array()).matrix();  // (d)
-    return (m.wte * h.transpose()).transpose();                                                     // (vocab)
-}
-
 float prob_of(const RowVec& logits, int t) {
     const double mx = logits.maxCoeff();
     double s = 0;
@@ -145,7 +135,7 @@ std::vector<LensRow> logit_lens_rows(const Gpt2Forward& f, int pos, int k, bool 
     const Model& m = f.model();
     const int L = f.n_layers();
     std::vector<RowVec> logits;  // per stage (vocab)
-    for (int l = with_embeddings ? 0 : 1; l <= L; ++l) logits.push_back(read_out(m, f.resid(l).row(pos)));
+    for (int l = with_embeddings ? 0 : 1; l <= L; ++l) logits.push_back(read_out_logits(m, f.resid(l).row(pos)));
     const int final_id = top_k(logits.back(), 1).front().id;
     std::vector<LensRow> rows;
     for (std::size_t r = 0; r < logits.size(); ++r) {

@@ -10,6 +10,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 #include "gemm.hpp"  // gemm_rows: the row-split products
 #include "parallel.hpp"
@@ -349,7 +351,6 @@ void Gpt2Forward::append(int id) {
 // [SECTION] Accessors
 // ---------------------------------------------------------------------------------------------
 Gpt2Forward::Rows Gpt2Forward::resid(int l) const { return resid_.at(static_cast<std::size_t>(l)).topRows(n_); }
-Mat Gpt2Forward::resid_mid(int l) const { return resid(l) + attn_out(l); }
 Gpt2Forward::Rows Gpt2Forward::attn_out(int l) const { return layers_.at(static_cast<std::size_t>(l)).attn_out.topRows(n_); }
 Gpt2Forward::Rows Gpt2Forward::mlp_out(int l) const {
     const Mat& x = layers_.at(static_cast<std::size_t>(l)).mlp_out;
@@ -368,8 +369,13 @@ Mat Gpt2Forward::scores(int l, int h) const { return Q(l, h) * K(l, h).transpose
 bool Gpt2Forward::pattern_kept(int l, int h) const {
     return layers_.at(static_cast<std::size_t>(l)).patterns.at(static_cast<std::size_t>(h)).size() > 0;
 }
+const Mat& Gpt2Forward::kept_pattern(int l, int h) const {
+    if (!pattern_kept(l, h))
+        throw std::logic_error("Gpt2Forward::kept_pattern: layer " + std::to_string(l) + " head " + std::to_string(h) + " is not kept");
+    return layers_[static_cast<std::size_t>(l)].patterns[static_cast<std::size_t>(h)];
+}
 Mat Gpt2Forward::pattern(int l, int h) const {
-    if (pattern_kept(l, h)) return layers_[static_cast<std::size_t>(l)].patterns[static_cast<std::size_t>(h)];
+    if (pattern_kept(l, h)) return kept_pattern(l, h);
     Mat out;
     head_pattern_rows(Q(l, h), K(l, h), opt_.mask_of(l), logit_factor(), 0, n_, out);
     return out;
@@ -432,17 +438,10 @@ double kl_divergence(const RowVec& p_logits, const RowVec& q_logits) {
     return std::max(0.0, kl);
 }
 
-std::vector<std::vector<TokenProb>> logit_lens(const Gpt2Forward& f, int pos, int k) {
-    const Model& m = f.model();
-    if (pos < 0 || pos >= f.n()) throw ModelError("", "position", std::to_string(pos) + " is not in 0.." + std::to_string(f.n() - 1));
-    std::vector<std::vector<TokenProb>> out;
-    RowVec h(m.cfg.d_model);
-    for (int l = 1; l <= f.n_layers(); ++l) {
-        layer_norm(f.resid(l).row(pos), m.lnf_g, m.lnf_b, m.cfg.ln_eps, h);
-        const RowVec logits = (m.wte * h.transpose()).transpose();
-        out.push_back(top_k(logits, k));
-    }
-    return out;
+RowVec read_out_logits(const Model& m, const Eigen::Ref<const RowVec>& x) {
+    RowVec h(m.cfg.d_model);  // (d) ln_f(x)
+    layer_norm(x, m.lnf_g, m.lnf_b, m.cfg.ln_eps, h);
+    return (m.wte * h.transpose()).transpose();  // (vocab)
 }
 
 // ---------------------------------------------------------------------------------------------

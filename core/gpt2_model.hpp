@@ -74,7 +74,6 @@ public:
     using Rows = Eigen::Ref<const Mat>;                                          // rows [0, n) of a stored matrix
     using Cols = Eigen::Ref<const Mat, 0, Eigen::OuterStride<>>;                // a column block of one
     Rows resid(int l) const;          // (n, d)  x_l: l = 0 the embeddings, l = L after the last block
-    Mat resid_mid(int l) const;       // (n, d)  x_l + attn_out(l)
     Rows attn_out(int l) const;       // (n, d)  Σ_h ΔE_h + b_o
     Rows mlp_out(int l) const;        // (n, d)  zero-size when the model has no MLP
     Rows qkv(int l) const;            // (n, 3d)
@@ -85,6 +84,7 @@ public:
     Mat scores(int l, int h) const;   // (n, n) raw Q_h·K_hᵀ (biases in, before scaling), every cell
     Mat pattern(int l, int h) const;  // (n, n) kept or computed; masked cells exactly 0
     bool pattern_kept(int l, int h) const;
+    const Mat& kept_pattern(int l, int h) const;  // (n, n) without a copy; only when pattern_kept(l, h)
     Mat delta(int l, int h) const;    // (n, d) ΔE_h = mixed_h·W_o[rows of h] (b_o not included)
     Rows logits() const;              // (1, vocab) the last position, or (n, vocab) with all_logits
     RowVec last_logits() const;       // (vocab)
@@ -126,10 +126,9 @@ struct TokenProb {
 std::vector<TokenProb> top_k(const RowVec& logits, int k);
 // KL(p ‖ q) in nats between softmax(logits_p) and softmax(logits_q), computed in double.
 double kl_divergence(const RowVec& logits_p, const RowVec& logits_q);
-// The logit lens: for each layer l (0 … L−1), the top-k next tokens read from the residual stream
-// after layer l at position `pos` (through ln_f and the unembedding). The last entry equals the
-// model's own prediction.
-std::vector<std::vector<TokenProb>> logit_lens(const Gpt2Forward& f, int pos, int k);
+// ln_f(x)·wteᵀ: the next-token logits (vocab) read from one residual-stream row x (d), as the
+// forward pass reads its last position (the logit lens, gpt2_analysis.hpp, reads every layer so).
+RowVec read_out_logits(const Model& m, const Eigen::Ref<const RowVec>& x);
 
 // ---------------------------------------------------------------------------------------------
 // Head labels: pure functions of a pattern (n, n) (rows = queries), means over the rows they name.

@@ -149,7 +149,7 @@ PatternCell Gpt2LayerSource::cell(int head, int i, int j) const {
     c.raw = f_->Q(layer_, head).row(i).dot(f_->K(layer_, head).row(j));
     c.logit = c.raw * f_->logit_factor();
     if (f_->pattern_kept(layer_, head)) {
-        c.weight = f_->pattern(layer_, head)(i, j);
+        c.weight = f_->kept_pattern(layer_, head)(i, j);  // one cell: no copy of the (n, n) pattern
     } else {
         Mat row;  // (1, n)
         head_pattern_rows(f_->Q(layer_, head), f_->K(layer_, head), mask(), f_->logit_factor(), i, i + 1, row);
@@ -190,7 +190,7 @@ Mat Gpt2LayerSource::stage_tile(int head, Stage st, int row0, int col0, int rows
     if (row0 < 0 || col0 < 0 || rows < 0 || cols < 0 || row0 + rows > n() || col0 + cols > m())
         throw std::out_of_range("PatternSource::stage_tile: block outside the pattern");
     if (st == Stage::Pattern) {
-        if (f_->pattern_kept(layer_, head)) return f_->pattern(layer_, head).block(row0, col0, rows, cols);
+        if (f_->pattern_kept(layer_, head)) return f_->kept_pattern(layer_, head).block(row0, col0, rows, cols);
         Mat P;  // (rows, m)
         head_pattern_rows(f_->Q(layer_, head), f_->K(layer_, head), mask(), f_->logit_factor(), row0, row0 + rows, P);
         return P.middleCols(col0, cols);

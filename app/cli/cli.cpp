@@ -19,7 +19,6 @@
 #include "window_options.hpp"
 
 namespace attnviz::app {
-namespace {
 
 int write_output(const std::string& out, const std::string& data) {
     if (out.empty() || out == "-") {
@@ -39,6 +38,8 @@ int write_output(const std::string& out, const std::string& data) {
     }
     return 0;
 }
+
+namespace {
 
 struct ExportArgs {
     std::string scene, out, format = "json";

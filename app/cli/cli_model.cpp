@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "bench.hpp"  // GemmRate, median_ms, peak_rss_mb
+#include "cli.hpp"    // write_output
 #include "gpt2_export.hpp"
 #include "gpt2_io.hpp"
 #include "gpt2_model.hpp"
@@ -22,21 +23,6 @@
 
 namespace attnviz::app {
 namespace {
-
-int write_out(const std::string& out, const std::string& data) {
-    if (out.empty() || out == "-") {
-        std::cout << data;
-        std::cout.flush();
-        return std::cout ? 0 : 1;
-    }
-    try {
-        write_file_atomic(out, data);
-    } catch (const SceneError& e) {
-        std::cerr << "attnviz: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
-}
 
 // The text of --text or --text-file (exactly one).
 bool read_text(const std::string& text, const std::string& file, std::string& out) {
@@ -129,16 +115,16 @@ int run_model_export(const ModelExportArgs& a) {
         if (a.format == "csv") {
             const bool square = w == "pattern" || w == "scores";
             const auto labels = indexed_labels(pieces);  // "3:cat": unique in long texts, as for scenes
-            return write_out(a.out, matrix_csv(m, &labels, square ? &labels : nullptr, square ? "query\\key" : "token\\dimension", w));
+            return write_output(a.out, matrix_csv(m, &labels, square ? &labels : nullptr, square ? "query\\key" : "token\\dimension", w));
         }
         if (a.out.empty() || a.out == "-") {
             std::cerr << "attnviz: --format npy needs --out FILE\n";
             return 2;
         }
-        return write_out(a.out, matrix_npy(m));
+        return write_output(a.out, matrix_npy(m));
     }
 
-    return write_out(a.out, model_export_json(model, tok, f, a.model, a.layer, a.top_k));
+    return write_output(a.out, model_export_json(model, tok, f, a.model, a.layer, a.top_k));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,7 +159,7 @@ int run_model_tokenize(const std::string& model, const std::string& text, bool j
         o += "\n";
         for (int id : ids) o += std::to_string(id) + "\t" + tok.piece(id) + "\n";
     }
-    return write_out("", o);
+    return write_output("", o);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,23 +40,6 @@ int write_scene_figures(const fs::path& scene_path, const fs::path& out, Colorma
 
 }  // namespace
 
-int write_figures(const Scene& s, const Forward& f, const std::string& stem, const std::string& out_dir, attnviz::Colormap cmap,
-                  const FigureFormats& formats) {
-    const fs::path out(out_dir);
-    int files = 0;
-    for (const NamedFigure& fig : scene_figures(s, f, stem, cmap)) {  // core/figure.hpp: every figure of the scene
-        if (formats.svg) {
-            write_file_atomic((out / fig.name).string(), fig.svg);
-            ++files;
-        }
-        if (formats.png) {
-            write_file_atomic((out / fs::path(fig.name).replace_extension(".png")).string(), drawing_png(fig.drawing, formats.png_scale));
-            ++files;
-        }
-    }
-    return files;
-}
-
 CLI::App* add_figures_command(CLI::App& cli, FiguresArgs& args) {
     auto* c = cli.add_subcommand("figures", "Write every scene's figures as SVG and/or PNG (pattern per head, all heads, "
                                             "masked vs unmasked, shift plot, query-key plot per head)");

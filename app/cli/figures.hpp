@@ -20,12 +20,6 @@ struct FiguresArgs {
     double scale = 2.0;            // PNG pixels per figure unit
 };
 
-// Which files write_figures writes.
-struct FigureFormats {
-    bool svg = true, png = false;
-    double png_scale = 2.0;        // core/figure_raster.hpp kDefaultFigureScale
-};
-
 // Adds the `figures` subcommand to `cli`; returns it so the caller can test whether it ran.
 CLI::App* add_figures_command(CLI::App& cli, FiguresArgs& args);
 
@@ -36,11 +30,5 @@ CLI::App* add_figures_command(CLI::App& cli, FiguresArgs& args);
 // head's query–key plot (<scene>_head<h>_qk), as .svg, .png (the same drawing rasterised,
 // core/figure_raster.hpp) or both. Returns the exit code.
 int run_figures(const FiguresArgs& args);
-
-// The same figures of one computed scene `s` (f = forward(s)) into the folder `out_dir` as
-// <stem>_<what>.svg / .png (what `attnviz figures` writes per scene, and what the window's Export
-// menu writes). Returns the number of files; throws SceneError or FileError.
-int write_figures(const Scene& s, const Forward& f, const std::string& stem, const std::string& out_dir, attnviz::Colormap cmap,
-                  const FigureFormats& formats = {});
 
 }  // namespace attnviz::app

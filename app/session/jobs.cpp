@@ -35,12 +35,6 @@ void JobRunner::cancel(int kind) {
     if (running_ && running_kind_ == kind && progress_) progress_->cancel = true;
 }
 
-void JobRunner::cancel_all() {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.clear();
-    if (running_ && progress_) progress_->cancel = true;
-}
-
 void JobRunner::cancel_all_and_wait() {
     std::unique_lock<std::mutex> lock(mu_);
     queue_.clear();

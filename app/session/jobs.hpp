@@ -32,8 +32,7 @@ public:
 
     void submit(int kind, std::string label, Fn fn);
     void cancel(int kind);   // drops the queued job of this kind, asks the running one to stop
-    void cancel_all();       // the same for every kind
-    void cancel_all_and_wait();  // on return nothing is queued or running
+    void cancel_all_and_wait();  // the same for every kind; on return nothing is queued or running
     void wait_idle();        // until nothing is queued or running (jobs finish normally)
     bool busy() const;
     bool busy(int kind) const;

@@ -81,11 +81,6 @@ bool ModelDoc::set_ids(std::vector<int> new_ids, std::string* error) {
     return true;
 }
 
-void ModelDoc::set_options(Gpt2Options o) {
-    options = std::move(o);
-    recompute();
-}
-
 void ModelDoc::select(int l, int h) {
     layer = std::clamp(l, 0, cfg().n_layers - 1);
     head = std::clamp(h, 0, cfg().n_heads - 1);

@@ -95,7 +95,6 @@ public:
     // Ids directly (ids outside the vocabulary: false, nothing changed).
     bool set_ids(std::vector<int> new_ids, std::string* error = nullptr);
     // Options changed (ablations, masks): asks for a new forward pass.
-    void set_options(Gpt2Options o);
     // Selection, clamped to the model's layers and heads.
     void select(int l, int h);
 

@@ -24,7 +24,6 @@
 #include "help.hpp"
 #include "gpt2_export.hpp"  // model_export_json: what `attnviz export --model` writes
 #include "figure_raster.hpp"
-#include "figures.hpp"
 
 namespace attnviz::app {
 
@@ -499,7 +498,7 @@ void ModelExportMenu(AppState& s) {
 
 }  // namespace
 
-// Export: the same writers as the command line (`attnviz figures`: app/cli write_figures;
+// Export: the same writers as the command line (`attnviz figures`: core write_figures;
 // `attnviz export`: core's export_json and matrix_npy), into the export folder. While a model is
 // open: ModelExportMenu.
 void ExportMenu(AppState& s) {

@@ -25,6 +25,11 @@ out=$("$bin" tokenize --model "$tmp/m" --text "the cat"); rc=$?
 printf 'a\xffb' > "$tmp/invalid.txt"
 out=$("$bin" tokenize --model "$tmp/m" --text-file "$tmp/invalid.txt" --json); rc=$?
 [ $rc -eq 0 ] && [ "$(printf '%s' "$out" | head -c 27)" = '{"token_ids": [97, 255, 98]' ] && ok "tokenize invalid UTF-8 (bytes)" || bad "tokenize invalid: rc=$rc $out"
+# a full standard output is an error (exit 1 naming it), not a silent success
+if [ -w /dev/full ]; then
+  "$bin" export --model "$tmp/m" --text "the cat" > /dev/full 2> "$tmp/full.err"; rc=$?
+  [ $rc -eq 1 ] && grep -q "standard output" "$tmp/full.err" && ok "export --model > /dev/full: exit 1" || bad "export --model > /dev/full: rc=$rc $(cat "$tmp/full.err")"
+fi
 
 # --- export json: shapes, and the numbers' relations checked in Python from the exported Q, K, V ---
 "$bin" export --model "$tmp/m" --text "the cat the cat" --top-k 5 --out "$tmp/e.json"; rc=$?

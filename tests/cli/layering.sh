@@ -5,6 +5,7 @@
 #   - GLFW and ImGui only in app/ui (and app/dev, the dev hooks the window loop calls);
 #   - core/, app/session/, app/cli/ and app/main.cpp include none of them, and no header of app/ui,
 #     app/gfx or app/dev;
+#   - no header of app/cli is included outside app/cli and app/main.cpp;
 #   - no panel branches on long mode.
 set -u
 src="${1:-$(dirname "$0")/../..}"
@@ -25,6 +26,10 @@ hits=$(inc "$glfw_imgui" "core app/session app/cli app/gfx app/main.cpp")
 ui_headers=$(cd app && ls ui/*.hpp gfx/*.hpp dev/*.hpp 2> /dev/null | xargs -n1 basename | paste -sd'|')
 hits=$(inc "${ui_headers//./\\.}\"" "core app/session app/cli")
 [ -z "$hits" ] || bad "core / session / cli include a header of app/ui, app/gfx or app/dev:"$'\n'"$hits"
+
+cli_headers=$(cd app && ls cli/*.hpp 2> /dev/null | xargs -n1 basename | paste -sd'|')
+hits=$(inc "${cli_headers//./\\.}\"" "core app/session app/gfx app/ui app/dev")
+[ -z "$hits" ] || bad "a header of app/cli included outside app/cli and app/main.cpp (the window calls core):"$'\n'"$hits"
 
 # views ask AppState::patterns() (core's PatternSource) and never branch on long mode
 hits=$(grep -n "long_mode" app/ui/panel*.cpp app/ui/presentation.cpp 2> /dev/null)
