@@ -17,6 +17,7 @@
 #include "parallel.hpp"
 #include "random.hpp"
 #include "safetensors.hpp"  // ModelError
+#include "softmax.hpp"
 #include "stream_store.hpp"
 
 namespace attnviz {
@@ -65,48 +66,11 @@ void pattern_block(const Eigen::Ref<const Mat, 0, Eigen::OuterStride<>>& Q, cons
     const int bi = i1 - i0;
     P.resize(bi, kc);
     if (kc == 0) return;
-    // (1)–(2) raw scores of the block, then per row: (3) logits stored, (4) max of the stored
-    // logits, (5) exp(logit − max) and sum, (6) normalise; masked cells exactly 0.
+    // (1)–(2) raw scores of the block, then per row (3)–(5) softmax.hpp's masked softmax in place —
+    // the one every attention path uses (logits stored before max and exp, an infinite max handled,
+    // masked cells exactly 0).
     P.noalias() = Q.middleRows(i0, bi) * K.middleRows(clo, kc).transpose();
-    const bool dense = mask.dense_band();
-    for (int r = 0; r < bi; ++r) {
-        const int i = i0 + r;
-        int lo = 0, hi = 0;
-        mask.key_range(i, m, lo, hi);
-        lo = std::max(lo, clo);
-        hi = std::min(hi, clo + kc - 1);
-        auto row = P.row(r);
-        if (hi < lo) {
-            row.setZero();
-            continue;
-        }
-        if (dense) {
-            if (lo > clo) row.head(lo - clo).setZero();
-            if (hi < clo + kc - 1) row.tail(clo + kc - 1 - hi).setZero();
-            auto seg = row.segment(lo - clo, hi - lo + 1);
-            seg *= factor;
-            const float mx = seg.maxCoeff();
-            seg = (seg.array() - mx).exp().matrix();
-            seg /= seg.sum();
-        } else {
-            float mx = -std::numeric_limits<float>::infinity();
-            for (int j = clo; j < clo + kc; ++j) {
-                float& v = row(j - clo);
-                if (j >= lo && j <= hi && mask.allows(i, j)) {
-                    v *= factor;
-                    mx = std::max(mx, v);
-                } else {
-                    v = -std::numeric_limits<float>::infinity();
-                }
-            }
-            if (mx == -std::numeric_limits<float>::infinity()) {
-                row.setZero();
-                continue;
-            }
-            row = (row.array() - mx).exp().matrix();  // exp(−inf) = 0 exactly
-            row /= row.sum();
-        }
-    }
+    for (int r = 0; r < bi; ++r) softmax_row(mask, i0 + r, clo, clo + kc - 1, P.row(r).data(), factor, P.row(r).data());
 }
 }  // namespace
 

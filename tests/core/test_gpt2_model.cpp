@@ -353,3 +353,24 @@ TEST_CASE("gpt2 next token: top-k, KL divergence and the logit lens") {
         CHECK(s.entropy >= 0);
     }
 }
+
+TEST_CASE("gpt2 attention: logits that overflow float give the softmax's limit, never NaN (dense and strided masks)") {
+    // Row 2 sees keys 0, 1, 2 with raw scores inf, inf, 1e20 (1e20 · 1e20 overflows): the limit of the
+    // softmax is an equal share between the two infinite logits, 0 elsewhere (worked out by hand).
+    Mat Q(3, 2), K(3, 2);
+    Q << 1, 0, 1, 0, 1e20f, 0;
+    K << 1e20f, 0, 1e20f, 0, 1, 0;
+    for (const Mask& mask : {Mask::causal(), Mask::strided(1)}) {
+        Mat P;
+        head_pattern_rows(Q, K, mask, 1.0f, 0, 3, P);
+        REQUIRE(P.rows() == 3);
+        REQUIRE(P.cols() == 3);
+        CHECK(P.allFinite());
+        if (mask.allows(2, 0) && mask.allows(2, 1) && mask.allows(2, 2)) {
+            CHECK(P(2, 0) == 0.5f);
+            CHECK(P(2, 1) == 0.5f);
+            CHECK(P(2, 2) == 0.0f);
+        }
+        CHECK(P(0, 0) == 1.0f);  // row 0 sees only key 0
+    }
+}
