@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -406,6 +407,22 @@ void LiveTrainer::publish() {
 LiveTrainer& TrainWorkspace::get() {
     if (!trainer) trainer = std::make_unique<LiveTrainer>(edit);
     return *trainer;
+}
+
+std::string TrainWorkspace::request_save() {
+    namespace fs = std::filesystem;
+    if (save_path.empty()) return "Train: type a folder to save the model in";
+    if (is_bundled_path(save_path)) return "Train: " + save_path + " is one of attnviz's shipped files (read-only): choose another folder";
+    std::error_code ec;
+    const fs::path dir(save_path);
+    const bool holds_model = fs::exists(dir / "config.json", ec) || fs::exists(dir / "model.safetensors", ec);
+    if (holds_model && replace_path != save_path) {
+        replace_path = save_path;
+        return "Train: " + save_path + " already holds a model: press Save again to replace it";
+    }
+    replace_path.clear();
+    get().save(save_path);
+    return "";
 }
 
 }  // namespace attnviz::app

@@ -206,8 +206,14 @@ struct TrainWorkspace {
     std::unique_ptr<LiveTrainer> trainer;
     int scrub = -1;              // the snapshot shown (-1: the live model)
     std::string save_path = "trained_model";
+    std::string replace_path;    // a folder holding a model that the next Save there replaces (asked once)
     std::uint64_t shown_run = ~std::uint64_t(0);  // the run the scrub index refers to
     LiveTrainer& get();          // makes the trainer on first use
+    // "Save as GPT-2 folder" at save_path, as the window asks for it. A shipped model's folder
+    // (assets/) is refused; a folder that already holds a model (config.json or model.safetensors)
+    // is replaced only when asked twice in a row for the same path. Returns "" when the save was
+    // queued on the trainer, else the message to show (nothing written).
+    std::string request_save();
 };
 
 }  // namespace attnviz::app

@@ -248,8 +248,8 @@ void DrawTrainControls(AppState& s, TrainWorkspace& w, LiveTrainer& t, const Tra
     if (ImGui::InputTextWithHint("##save_path", "folder to save in", buf, sizeof buf)) w.save_path = buf;
     MarkItem(s, "train.save_path");
     if (ImGui::Button("Save as GPT-2 folder")) {
-        if (w.save_path.empty()) s.set_error("Train: type a folder to save the model in");
-        else t.save(w.save_path);
+        const std::string refused = w.request_save();  // asks before replacing a model (train_session.hpp)
+        if (!refused.empty()) s.set_error(refused);
     }
     MarkItem(s, "train.save");
     if (ImGui::IsItemHovered())

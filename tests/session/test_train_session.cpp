@@ -13,6 +13,7 @@
 
 #include "gpt2_io.hpp"
 #include "helpers.hpp"
+#include "paths.hpp"
 #include "train_session.hpp"
 
 using namespace attnviz;
@@ -298,4 +299,45 @@ TEST_CASE("train session: the reported losses equal the losses of the saved weig
     v = t.view();
     CHECK(v->message_is_error);
     CHECK(v->message.find(file) != std::string::npos);
+}
+
+namespace {
+std::string slurp_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+TEST_CASE("train workspace: Save as GPT-2 folder asks before replacing a model and never writes into the shipped assets") {
+    TrainWorkspace w;
+    w.edit = tiny_settings();
+    test::TempDir dir("train_save_replace");
+    // a folder that already holds someone's model: the first Save only asks, the second replaces
+    const std::string folder = dir.file("theirs");
+    std::filesystem::create_directories(folder);
+    { std::ofstream(folder + "/config.json") << "{\"theirs\": true}"; }
+    w.save_path = folder;
+    const std::string asked = w.request_save();
+    CHECK(asked.find("already holds a model") != std::string::npos);
+    w.get().sync();
+    CHECK(slurp_text(folder + "/config.json") == "{\"theirs\": true}");  // untouched
+    CHECK_FALSE(std::filesystem::exists(folder + "/model.safetensors"));
+    CHECK(w.request_save() == "");  // asked twice for the same folder: replaced
+    w.get().sync();
+    REQUIRE_FALSE(w.get().view()->message_is_error);
+    CHECK(load_gpt2_folder(folder).cfg.n_layers == w.edit.layers);
+    // a new folder is written at once
+    w.save_path = dir.file("new");
+    CHECK(w.request_save() == "");
+    w.get().sync();
+    CHECK(std::filesystem::exists(dir.file("new") + "/model.safetensors"));
+    // a folder among the shipped assets is refused, whatever is asked (a new folder there, so that a
+    // regression cannot overwrite the shipped checkpoint; removed again if it was written)
+    w.save_path = asset_path("assets/models/attnviz_test_refused");
+    CHECK(w.request_save().find("shipped") != std::string::npos);
+    CHECK(w.request_save().find("shipped") != std::string::npos);
+    w.get().sync();
+    CHECK_FALSE(std::filesystem::exists(w.save_path));
+    std::error_code ec;
+    std::filesystem::remove_all(w.save_path, ec);
 }
